@@ -1,0 +1,571 @@
+"""The content of a news page: stories and everything printed around them.
+
+Every element of a story page is data here, never text glued into the body:
+the section (栏目), source outlet (来源), the people on the byline with their
+roles, the 电头 dateline, photos with their 图说 captions, 相关新闻 links,
+推荐阅读 picks, and the two editors who answer for the story.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from .sanitize import sanitize_html
+
+
+class Section(models.Model):
+    """A 栏目: where a story lives on the site."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=False)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class Outlet(models.Model):
+    """A news outlet (来源): the one that first published a story."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    url = models.URLField(_("home page"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("outlet")
+        verbose_name_plural = _("outlets")
+
+    def __str__(self):
+        return self.name
+
+
+class Person(models.Model):
+    """A name that can appear on a byline or as an accountable editor.
+
+    A person may be linked to a user account (staff who log in) or not
+    (correspondents often have none). Deleting the account keeps the person.
+    """
+
+    name = models.CharField(_("name"), max_length=50)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    bio = models.TextField(_("biography"), blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:person", kwargs={"pk": self.pk})
+
+    @classmethod
+    def for_user(cls, user):
+        """The person standing for a user account, created on first need."""
+        person = cls.objects.filter(user=user).first()
+        if person is None:
+            name = user.get_full_name().strip() or user.get_username()
+            person = cls.objects.create(name=name, user=user)
+        return person
+
+
+class Image(models.Model):
+    """A photo, kept once and used by any number of stories."""
+
+    file = models.ImageField(
+        _("file"), upload_to="photos/%Y/%m/", width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(_("width"), editable=False, default=0)
+    height = models.PositiveIntegerField(_("height"), editable=False, default=0)
+    caption = models.TextField(_("caption (图说)"), blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True)
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the photo shows, for readers who cannot see it. Defaults to the caption."),
+    )
+    original_filename = models.CharField(_("original file name"), max_length=255, blank=True)
+    is_placeholder = models.BooleanField(
+        _("placeholder"),
+        default=False,
+        help_text=_("The original image bytes are missing; a marked placeholder stands in."),
+    )
+    import_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self):
+        return self.caption[:40] or self.original_filename or f"#{self.pk}"
+
+    @property
+    def alt(self):
+        return self.alt_text or self.caption
+
+    def rendition(self, spec):
+        """The rendition named `spec`, made on first use and then reused."""
+        from .renditions import get_rendition
+
+        return get_rendition(self, spec)
+
+
+class Rendition(models.Model):
+    """A resized copy of an image, generated once per (image, spec)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
+    spec = models.CharField(max_length=20)
+    file = models.ImageField(upload_to="renditions/%Y/%m/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "spec"], name="rendition_unique_image_spec")
+        ]
+        verbose_name = _("rendition")
+        verbose_name_plural = _("renditions")
+
+    def __str__(self):
+        return f"{self.image_id}:{self.spec}"
+
+    @property
+    def url(self):
+        return self.file.url
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """What a reader may see. Pages, search, feeds, sitemaps and tag pages start here.
+
+        A scheduled story is live from its time: the query decides, no worker needed.
+        """
+        live = [Article.Status.PUBLISHED, Article.Status.SCHEDULED]
+        return self.filter(status__in=live, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        """What a list of story cards shows, fetched in a fixed number of queries."""
+        return self.select_related("section", "outlet", "thumbnail").prefetch_related(
+            models.Prefetch(
+                "thumbnail__renditions",
+                queryset=Rendition.objects.filter(spec="thumb"),
+            )
+        )
+
+    def fallback_recommendations(self, article, limit):
+        """Stories in this queryset sharing a tag with `article`, then its section, newest first."""
+        chosen = []
+        tag_ids = [tag.pk for tag in article.tags.all()]
+        if tag_ids:
+            chosen = list(
+                self.filter(tags__in=tag_ids)
+                .distinct()
+                .select_related("outlet", "thumbnail")
+                .order_by("-published_at", "-pk")[:limit]
+            )
+        if len(chosen) < limit and article.section_id:
+            chosen += list(
+                self.filter(section_id=article.section_id)
+                .exclude(pk__in=[a.pk for a in chosen])
+                .select_related("outlet", "thumbnail")
+                .order_by("-published_at", "-pk")[: limit - len(chosen)]
+            )
+        return chosen
+
+    def for_detail(self):
+        """Everything the story page prints, in a fixed number of queries."""
+        return self.select_related(
+            "section",
+            "outlet",
+            "dateline_outlet",
+            "first_review_editor",
+            "responsible_editor",
+        ).prefetch_related(
+            models.Prefetch(
+                "bylines", queryset=Byline.objects.select_related("person").order_by("position", "pk")
+            ),
+            models.Prefetch(
+                "photos",
+                queryset=ArticleImage.objects.select_related("image")
+                .prefetch_related("image__renditions")
+                .order_by("position", "pk"),
+            ),
+            "tags",
+        )
+
+
+class Article(models.Model):
+    """A story, from a reporter's draft to a published page."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        FIRST_REVIEW = "first_review", _("First review")
+        FINAL_REVIEW = "final_review", _("Final review")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    kicker = models.CharField(_("kicker (引题)"), max_length=200, blank=True)
+    headline = models.CharField(_("headline"), max_length=200)
+    subtitle = models.CharField(_("subtitle (副题)"), max_length=200, blank=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=120,
+        blank=True,
+        help_text=_("Optional Latin-letter words for the address; the story number keeps it stable."),
+    )
+    section = models.ForeignKey(
+        Section,
+        verbose_name=_("section"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+    )
+    outlet = models.ForeignKey(
+        Outlet,
+        verbose_name=_("source outlet (来源)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+    )
+    dateline_outlet = models.ForeignKey(
+        Outlet,
+        verbose_name=_("dateline outlet"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="datelined_articles",
+    )
+    dateline_place = models.CharField(_("dateline place"), max_length=50, blank=True)
+    dateline_date = models.DateField(_("dateline date"), null=True, blank=True)
+    summary = models.TextField(_("summary (摘要)"), blank=True)
+    body = models.TextField(_("body"), blank=True)
+    author_line = models.CharField(_("author line (作者)"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.DRAFT, editable=False, db_index=True
+    )
+    published_at = models.DateTimeField(_("publication time"), null=True, blank=True, editable=False)
+    first_review_editor = models.ForeignKey(
+        Person,
+        verbose_name=_("first-review editor (初审编辑)"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="first_reviewed_articles",
+    )
+    responsible_editor = models.ForeignKey(
+        Person,
+        verbose_name=_("responsible editor (责任编辑)"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="signed_off_articles",
+    )
+    thumbnail = models.ForeignKey(
+        Image,
+        verbose_name=_("list thumbnail"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="thumbnail_of",
+        help_text=_("Shown in lists and 推荐阅读; defaults to the first photo."),
+    )
+    is_top = models.BooleanField(_("top story (头条)"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    import_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    tags = TaggableManager(verbose_name=_("tags"), blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("story")
+        verbose_name_plural = _("stories")
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"], name="article_status_pub_idx"),
+            models.Index(
+                fields=["section", "status", "-published_at", "-id"], name="article_section_pub_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["published", "scheduled", "withdrawn"])
+                | models.Q(published_at__isnull=False),
+                name="article_live_has_published_at",
+            )
+        ]
+        permissions = [
+            ("submit_article", _("Can submit a story for review")),
+            ("review_article", _("Can pass or send back a story at first review")),
+            ("sign_off_article", _("Can sign off and publish a story")),
+            ("withdraw_article", _("Can withdraw or correct a published story")),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        self.body = sanitize_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        if self.slug:
+            return reverse("articles:detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
+        return reverse("articles:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_live(self):
+        return (
+            self.status in {self.Status.PUBLISHED, self.Status.SCHEDULED}
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def dateline(self):
+        """The 电头 in its Chinese form, e.g. 大众网济南5月15日讯; empty without a date."""
+        if not self.dateline_date:
+            return ""
+        outlet = self.dateline_outlet.name if self.dateline_outlet_id else ""
+        date = self.dateline_date
+        return f"{outlet}{self.dateline_place}{date.month}月{date.day}日讯"
+
+    def byline_groups(self):
+        """[(role label, [person, ...]), ...] in byline order, roles grouped as printed."""
+        groups = []
+        for byline in self.bylines.all():
+            label = byline.printed_role
+            if groups and groups[-1][0] == label:
+                groups[-1][1].append(byline.person)
+            else:
+                groups.append((label, [byline.person]))
+        return groups
+
+    @property
+    def byline_text(self):
+        """记者 张帆 通讯员 张鹏: roles and names as printed after the dateline."""
+        return " ".join(
+            f"{label} {' '.join(person.name for person in people)}"
+            for label, people in self.byline_groups()
+        )
+
+    def body_with_dateline(self):
+        """The body with the dateline and byline leading its first paragraph, as printed."""
+        lead = ""
+        if self.dateline:
+            lead = format_html('<span class="dateline">{}</span>', self.dateline)
+            if self.byline_text:
+                lead += format_html('<span class="byline">({})</span>', self.byline_text)
+        elif self.byline_text:
+            lead = format_html('<span class="byline">({})</span>', self.byline_text)
+        body = self.body or ""
+        if lead and body.startswith("<p>"):
+            return mark_safe(f"<p>{lead}{body[3:]}")
+        if lead:
+            return mark_safe(f'<p class="lede">{lead}</p>{body}')
+        return mark_safe(body)
+
+    @property
+    def photo_list(self):
+        return [link.image for link in self.photos.all()]
+
+    def list_image(self):
+        """The image shown for this story in lists: its thumbnail, else its first photo."""
+        if self.thumbnail_id:
+            return self.thumbnail
+        photos = self.photo_list
+        return photos[0] if photos else None
+
+    def recommended(self, limit=6):
+        """推荐阅读: the curated picks, or else stories sharing tags, then the section."""
+        picks = [
+            rec.target
+            for rec in self.recommendations.select_related("target", "target__outlet", "target__thumbnail")
+            .filter(target__in=Article.objects.published())
+            .order_by("position", "pk")
+        ]
+        if picks:
+            return picks[:limit]
+        return Article.objects.published().exclude(pk=self.pk).fallback_recommendations(self, limit)
+
+
+
+class Byline(models.Model):
+    """A person credited on a story, in a role, in order."""
+
+    class Role(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        CORRESPONDENT = "correspondent", _("Correspondent")
+        PHOTOGRAPHER = "photographer", _("Photographer")
+        EDITOR = "editor", _("Editor")
+        INTERN = "intern", _("Intern")
+
+    # How each role is printed on the page, whatever the interface language.
+    PRINTED_ROLE = {
+        Role.REPORTER: "记者",
+        Role.CORRESPONDENT: "通讯员",
+        Role.PHOTOGRAPHER: "摄影",
+        Role.EDITOR: "编辑",
+        Role.INTERN: "实习生",
+    }
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="bylines"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.REPORTER)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("byline")
+        verbose_name_plural = _("bylines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "person", "role"], name="byline_unique_person_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.printed_role} {self.person}"
+
+    @property
+    def printed_role(self):
+        return self.PRINTED_ROLE.get(self.role, self.role)
+
+
+class ArticleImage(models.Model):
+    """A photo placed on a story, in order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="photos")
+    image = models.ForeignKey(
+        Image, verbose_name=_("image"), on_delete=models.PROTECT, related_name="placements"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return str(self.image)
+
+
+class RelatedLink(models.Model):
+    """相关新闻: a link to a story on this site, or to one elsewhere with its outlet and time."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    target = models.ForeignKey(
+        Article,
+        verbose_name=_("story on this site"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    url = models.URLField(_("external address"), blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("outlet"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(_("publication time"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("related link")
+        verbose_name_plural = _("related news (相关新闻)")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(target__isnull=False) & models.Q(url=""))
+                | (models.Q(target__isnull=True) & ~models.Q(url="") & ~models.Q(title="")),
+                name="related_link_story_or_url",
+            )
+        ]
+
+    def __str__(self):
+        return self.title or str(self.target)
+
+    def clean(self):
+        if self.target_id and self.url:
+            raise ValidationError(_("Link either to a story on this site or to an external address, not both."))
+        if not self.target_id and not self.url:
+            raise ValidationError(_("Choose a story on this site or give an external address."))
+        if not self.target_id and not self.title:
+            raise ValidationError({"title": _("An external link needs a title.")})
+
+
+class Recommendation(models.Model):
+    """推荐阅读: a story an editor picked to show under another, in order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="recommendations")
+    target = models.ForeignKey(
+        Article, verbose_name=_("recommended story"), on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommended reading (推荐阅读)")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "target"], name="recommendation_unique_target"),
+            models.CheckConstraint(
+                condition=~models.Q(article=models.F("target")), name="recommendation_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.target)

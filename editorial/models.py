@@ -1,0 +1,1 @@
+"""Editorial records: the review history and saved versions of stories."""
