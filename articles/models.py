@@ -569,3 +569,28 @@ class Recommendation(models.Model):
 
     def __str__(self):
         return str(self.target)
+
+
+class Correction(models.Model):
+    """更正: a dated note printed on a published story after it was corrected."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    note = models.TextField(_("correction note"))
+    created_at = models.DateTimeField(_("corrected at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by_name = models.CharField(_("corrected by (name)"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections (更正)")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d} {self.note[:40]}"
