@@ -205,3 +205,6 @@ LOGGING = {
 # Serve MEDIA_URL from Django itself (single server, no nginx). On by default so a
 # fresh install shows its photos; turn off where nginx or object storage serves media.
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", default=True)
+
+# Django 6 behaviour now: URL fields without a scheme mean https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
