@@ -78,3 +78,39 @@ def lockout_response(request, original_response=None, credentials=None):
     }
     response = TemplateResponse(request, "security/lockout.html", context, status=429)
     return response.render()
+
+
+class ProtectedDeleteMiddleware:
+    """A delete refused because stories still use the thing becomes a message, not a 500.
+
+    The admin's delete pages already check before deleting (see templatetags/where_used.py);
+    this catches the rest: a story attached between the check and the delete, or any staff
+    view whose delete hits a PROTECT foreign key.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.contrib import messages
+        from django.db.models import ProtectedError, RestrictedError
+        from django.shortcuts import redirect
+        from django.utils.translation import gettext
+
+        from newsroom.templatetags.where_used import describe_uses
+
+        if not isinstance(exception, (ProtectedError, RestrictedError)):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_staff:
+            return None
+        blocking = getattr(exception, "protected_objects", None) or getattr(exception, "restricted_objects", ())
+        messages.error(
+            request,
+            gettext("Nothing was deleted: it is still used by %(uses)s. Replace it there first.")
+            % {"uses": describe_uses(blocking)},
+        )
+        return redirect(request.get_full_path())
