@@ -73,6 +73,7 @@ def lockout_response(request, original_response=None, credentials=None):
 
     context = {
         **admin.site.each_context(request),
+        "is_nav_sidebar_enabled": False,  # nothing to navigate before signing in
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }

@@ -227,10 +227,6 @@ AUTHENTICATION_BACKENDS = [
     "newsroom.security.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
-    "newsroom.security.ProtectedDeleteMiddleware",
-)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must come last
 AXES_FAILURE_LIMIT = int(os.environ.get("NEWSROOM_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("NEWSROOM_LOGIN_COOLOFF_MINUTES", "15")))
@@ -243,6 +239,12 @@ AXES_VERBOSE = False
 # append to X-Forwarded-For; 0 means clients connect directly.
 NEWSROOM_PROXY_COUNT = int(os.environ.get("NEWSROOM_PROXY_COUNT", "0"))
 
+# A delete refused because stories still use the thing: a message, never a 500.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "newsroom.security.ProtectedDeleteMiddleware",
+)
+
 # Cookies: never readable by page scripts; sent over HTTPS only in production.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -253,8 +255,9 @@ if SECURE_SSL:
     CSRF_COOKIE_NAME = "__Secure-csrftoken"
 
 # Content-Security-Policy (django-csp) on every response, static files included.
-# Scripts and styles come only from this site; the one inline script the admin's
-# rich-text editor needs (its import map) carries the per-request nonce.
+# Scripts and styles come only from this site. The admin's rich-text editor needs two
+# inline things: its import map (a script, given the per-request nonce) and its base
+# stylesheet (allowed by hash, computed from the installed editor).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
 )
@@ -262,27 +265,16 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "newsroom.security.SecurityHeadersMiddleware"
 )
 
-
-def _origins(*urls):
-    """The origins of absolute URLs (media or static on another host, e.g. a CDN)."""
-    from urllib.parse import urlsplit
-
-    found = []
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme in {"http", "https"} and parts.netloc:
-            found.append(f"{parts.scheme}://{parts.netloc}")
-    return found
-
-
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
-_ASSET_ORIGINS = _origins(STATIC_URL, MEDIA_URL) + env_list("NEWSROOM_CSP_EXTRA_SOURCES")
+from newsroom.csp_sources import editor_style_hashes, origins  # noqa: E402
+
+_ASSET_ORIGINS = origins(STATIC_URL, MEDIA_URL) + env_list("NEWSROOM_CSP_EXTRA_SOURCES")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE, *_ASSET_ORIGINS],
-        "style-src": [SELF, *_ASSET_ORIGINS],
+        "style-src": [SELF, *editor_style_hashes(), *_ASSET_ORIGINS],
         "img-src": [SELF, "data:", *_ASSET_ORIGINS],
         "font-src": [SELF, "data:", *_ASSET_ORIGINS],
         "connect-src": [SELF],

@@ -129,6 +129,17 @@ def test_rich_text_editor_import_map_carries_the_nonce_of_the_response(settings)
     ), html
 
 
+def test_rich_text_editor_base_stylesheet_is_allowed_by_hash_and_nothing_else_inline(client):
+    """The editor injects one fixed stylesheet; its hash is allowed, 'unsafe-inline' is not."""
+    from newsroom.csp_sources import editor_style_hashes
+
+    hashes = editor_style_hashes()
+    assert hashes, "the installed editor's base stylesheet was not found in editor.js"
+    style_src = policy(client.get(reverse("admin:login")))["style-src"]
+    assert all(source in style_src for source in hashes)
+    assert [source for source in style_src if source.startswith("'") and source not in hashes] == ["'self'"]
+
+
 def test_deploy_check_passes_with_the_documented_production_environment(tmp_path):
     """`manage.py check --deploy` has nothing to say about the production set-up."""
     environment = {
