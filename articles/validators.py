@@ -53,9 +53,14 @@ def validate_photo_upload(value):
     finally:
         if position is not None:
             value.seek(position)
+    mark_checked(value)
+
+
+def mark_checked(upload):
+    """Note on `upload` that it passed, so later checks of the same object skip the decoding."""
     try:
-        setattr(value, _CHECKED, True)
-    except AttributeError:  # e.g. a plain BytesIO wrapped differently; checking again is harmless
+        setattr(upload, _CHECKED, True)
+    except AttributeError:  # an object refusing attributes is simply checked again
         pass
 
 

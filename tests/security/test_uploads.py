@@ -204,13 +204,12 @@ def exif_photo():
 
 
 @pytest.mark.django_db
-def test_renditions_are_upright_and_carry_no_location(editor_client, media_root):
-    """What readers get is turned the right way up, with no camera or GPS metadata."""
-    response = upload(editor_client, "scene.jpg", exif_photo(), "image/jpeg")
-    assert response.status_code == 302
-    image = Image.objects.get()
+def test_renditions_are_upright_and_carry_no_location(media_root):
+    """What readers get is turned the right way up, with no camera or GPS metadata,
+    even from an original that kept them (one stored by an import, not the upload form)."""
+    image = Image.objects.create(file=SimpleUploadedFile("scene.jpg", exif_photo(), "image/jpeg"))
     with image.file.open("rb") as original:
-        assert PILImage.open(original).getexif().get_ifd(ExifTags.IFD.GPSInfo), "the test photo has GPS"
+        assert PILImage.open(original).getexif().get_ifd(ExifTags.IFD.GPSInfo), "the original has GPS"
 
     for spec in ("w480", "thumb"):
         rendition = image.rendition(spec)
@@ -225,3 +224,54 @@ def test_renditions_are_upright_and_carry_no_location(editor_client, media_root)
         assert "exif" not in picture.info
         if spec == "w480":
             assert picture.size == (20, 40), "portrait once the orientation is applied"
+
+
+def decoded(data):
+    with PILImage.open(io.BytesIO(data)) as picture:
+        return picture.size, picture.tobytes()
+
+
+def stored_original(image):
+    with image.file.open("rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.django_db
+class TestStoredOriginalKeepsNoLocation:
+    """Originals are kept as uploaded, pixels and all, minus where the photo was taken."""
+
+    def test_jpeg_loses_gps_keeps_orientation_camera_and_every_pixel(self, editor_client, media_root):
+        upload_bytes = exif_photo()
+        assert upload(editor_client, "scene.jpg", upload_bytes, "image/jpeg").status_code == 302
+        data = stored_original(Image.objects.get())
+        exif = PILImage.open(io.BytesIO(data)).getexif()
+        assert not exif.get_ifd(ExifTags.IFD.GPSInfo) and ExifTags.IFD.GPSInfo not in exif
+        assert exif[ExifTags.Base.Orientation] == 6 and exif[ExifTags.Base.Make] == "NewsCam"
+        assert decoded(data) == decoded(upload_bytes), "the compressed picture is copied, not re-encoded"
+
+    def test_progressive_jpeg_with_a_video_appended_keeps_only_the_picture(self, editor_client, media_root):
+        exif = PILImage.Exif()
+        exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] = (36.0, 40.0, 1.5)
+        out = io.BytesIO()
+        PILImage.effect_noise((160, 120), 60).convert("RGB").save(out, "JPEG", exif=exif, progressive=True)
+        motion_photo = out.getvalue() + b"\x00\x00\x00\x18ftypmp42" + b"moov-with-location" * 50
+        assert upload(editor_client, "motion.jpg", motion_photo, "image/jpeg").status_code == 302
+        data = stored_original(Image.objects.get())
+        assert data.endswith(b"\xff\xd9") and b"moov-with-location" not in data
+        assert decoded(data) == decoded(out.getvalue())
+        assert ExifTags.IFD.GPSInfo not in PILImage.open(io.BytesIO(data)).getexif()
+
+    def test_png_loses_gps_and_keeps_its_pixels(self, editor_client, media_root):
+        exif = PILImage.Exif()
+        exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitude] = (36.0, 40.0, 1.5)
+        out = io.BytesIO()
+        PILImage.effect_noise((64, 48), 60).convert("RGB").save(out, "PNG", exif=exif)
+        assert upload(editor_client, "shot.png", out.getvalue(), "image/png").status_code == 302
+        data = stored_original(Image.objects.get())
+        assert ExifTags.IFD.GPSInfo not in PILImage.open(io.BytesIO(data)).getexif()
+        assert decoded(data) == decoded(out.getvalue())
+
+    def test_photo_without_location_is_stored_byte_for_byte(self, editor_client, media_root):
+        plain = picture_bytes("JPEG", size=(120, 80), noise=True)
+        assert upload(editor_client, "plain.jpg", plain, "image/jpeg").status_code == 302
+        assert stored_original(Image.objects.get()) == plain
