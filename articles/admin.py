@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .forms import ImageForm
 from .models import (
     Article,
     ArticleImage,
@@ -41,6 +42,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
+    form = ImageForm
     list_display = ["preview", "caption", "credit", "width", "height", "is_placeholder", "created_at"]
     list_filter = ["is_placeholder", "created_at"]
     search_fields = ["caption", "credit", "alt_text", "original_filename"]
