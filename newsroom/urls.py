@@ -3,8 +3,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from articles import sitemaps
+from articles.views import robots_txt
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("robots.txt", robots_txt, name="robots"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-sections.xml", sitemaps.sections, name="sitemap_sections"),
+    path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),
+    path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
     path("", include("articles.urls")),
 ]
 
