@@ -21,6 +21,7 @@ from . import search as search_engine
 from .cache import cached_page
 from .models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
 from .pagination import KeysetPage
+from .templatetags.newsroom import rendition_info
 
 HOME_LATEST = 10
 HOME_PER_SECTION = 5
@@ -174,6 +175,9 @@ def _json_ld(request, article, photos):
         "publisher": {"@type": "Organization", "name": settings.NEWSROOM_SITE_NAME},
         "inLanguage": "zh-Hans",
     }
+    images = photos or ([article.thumbnail] if article.thumbnail_id else [])
+    if images:
+        data["image"] = [request.build_absolute_uri(rendition_info(image, "w1200")["url"]) for image in images[:3]]
     if article.summary:
         data["description"] = article.summary
     if article.section_id:
@@ -242,8 +246,8 @@ def _parse_date(value):
 @require_GET
 @cached_page
 def search(request):
-    raw = request.GET.get("q", "")
-    query = search_engine.Query(raw)
+    query = search_engine.Query(request.GET.get("q", ""))
+    raw = query.raw
     sections = list(Section.objects.all())
     section = next((s for s in sections if s.slug == request.GET.get("section")), None)
     date_from, date_to = _parse_date(request.GET.get("from")), _parse_date(request.GET.get("to"))
