@@ -26,7 +26,8 @@ import unicodedata
 from datetime import datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Case, FloatField, IntegerField, Q, Value, When
+from django.db.models import F, FloatField, Q, Value
+from django.db.models.functions import Cast, Length, Replace
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -157,14 +158,13 @@ def _search_fallback(queryset, query):
             | Q(search_entry__summary_terms__contains=needle)
             | Q(search_entry__body_terms__contains=needle)
         )
-    score = Value(0)
+    # Occurrences, counted as (length - length without the term) / term length, times weight.
+    score = Value(0.0)
     for term in query.required + query.ranking:
+        needle = f" {term} "
         for field, weight in fields.items():
-            score = score + Case(
-                When(**{f"{field}__contains": f" {term} "}, then=Value(weight)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
+            removed = Length(F(field)) - Length(Replace(F(field), Value(needle), Value("")))
+            score = score + Cast(removed, FloatField()) * (weight / len(needle))
     return queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk")
 
 

@@ -125,3 +125,9 @@ def test_search_box_is_labelled_on_every_page(client):
     html = client.get("/").content.decode()
     assert '<label for="site-search-q"' in html
     assert 'role="search"' in html
+
+
+def test_seed_still_ranks_first_among_demo_stories_that_share_its_words(client, seeded):
+    call_command("generate_demo_stories", 40, stdout=open("/dev/null", "w"))
+    ids, _ = result_ids(client, q="书记论坛")
+    assert ids[0] == seeded.pk
