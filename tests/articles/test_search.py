@@ -131,3 +131,12 @@ def test_seed_still_ranks_first_among_demo_stories_that_share_its_words(client, 
     call_command("generate_demo_stories", 40, stdout=open("/dev/null", "w"))
     ids, _ = result_ids(client, q="书记论坛")
     assert ids[0] == seeded.pk
+
+
+def test_stories_written_in_bulk_become_searchable_after_rebuilding_the_index(client):
+    Article.objects.bulk_create([
+        Article(headline="批量导入的泉城新闻", status=Article.Status.PUBLISHED, published_at=factories.timezone.now())
+    ])
+    assert result_ids(client, q="泉城")[0] == []
+    call_command("rebuild_search_index", "--missing", stdout=open("/dev/null", "w"))
+    assert len(result_ids(client, q="泉城")[0]) == 1
