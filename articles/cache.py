@@ -177,3 +177,16 @@ def cached_page(view):
         return _finish(request, response, entry)
 
     return wrapper
+
+
+def purge_article_cache(pk):
+    """Refresh every cached page showing story `pk` now (e.g. from a workflow step or a shell).
+
+    Saving through the ORM already does this via model signals; this is for changes made
+    behind the ORM's back (queryset.update(), raw SQL)."""
+    from .dependencies import invalidate_article
+    from .models import Article
+
+    article = Article.objects.filter(pk=pk).first()
+    if article is not None:
+        invalidate_article(article)

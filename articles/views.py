@@ -9,12 +9,13 @@ shows (response.dependency_keys) so articles.cache can keep it until one of thos
 from datetime import date
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from . import dependencies as deps
 from . import search as search_engine
@@ -115,24 +116,35 @@ def person_detail(request, pk):
 
 
 def _recommended(article):
-    """推荐阅读: the editors' live picks in order, else the newest live stories of its section.
-    One query either way: both candidate sets are small index-limited subqueries."""
+    """推荐阅读: the editors' live picks in order; without picks, the newest live stories sharing
+    a tag with it, then the newest of its section. One query either way: each candidate set
+    is a small, index-limited subquery, and the choice is made here."""
     live = Article.objects.published().exclude(pk=article.pk)
     picks = Recommendation.objects.filter(article_id=article.pk)
     pick_ids = picks.filter(target__in=Article.objects.published()).order_by("position", "pk").values("target_id")
     wanted = Q(pk__in=pick_ids[:RECOMMENDED])
+    tag_ids = [tag.pk for tag in article.tags.all()]  # prefetched with the story
+    # ContentType.get_for_model is served from Django's process-wide cache after first use.
+    tagged = TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=ContentType.objects.get_for_model(Article))
+    if tag_ids:
+        sharing = live.filter(pk__in=tagged.values("object_id"))
+        wanted |= Q(pk__in=sharing.order_by("-published_at", "-pk").values("pk")[:RECOMMENDED])
     if article.section_id:
         latest = live.filter(section_id=article.section_id).order_by("-published_at", "-pk").values("pk")
         wanted |= Q(pk__in=latest[:RECOMMENDED])
     candidates = list(
         live.filter(wanted)
         .select_related("outlet", "thumbnail")
-        .annotate(pick_position=Subquery(picks.filter(target=OuterRef("pk")).values("position")[:1]))
+        .annotate(
+            pick_position=Subquery(picks.filter(target=OuterRef("pk")).values("position")[:1]),
+            shares_tag=Exists(tagged.filter(object_id=OuterRef("pk"))),
+        )
     )
     chosen = [a for a in candidates if a.pick_position is not None]
     if chosen:
         return sorted(chosen, key=lambda a: (a.pick_position, a.pk))[:RECOMMENDED]
-    return sorted(candidates, key=lambda a: (a.published_at, a.pk), reverse=True)[:RECOMMENDED]
+    newest_first = sorted(candidates, key=lambda a: (a.published_at, a.pk), reverse=True)
+    return sorted(newest_first, key=lambda a: not a.shares_tag)[:RECOMMENDED]
 
 
 def _story_queryset():
@@ -218,6 +230,7 @@ def article_detail(request, pk, slug=None):
     shown |= {pk for pk in (article.prev_pk, article.next_pk) if pk}
     keys = {deps.story_key(pk) for pk in shown | {article.pk}}
     keys |= {deps.person_key(b.person_id) for b in article.bylines.all()}
+    keys |= {deps.tag_key(tag.pk) for tag in article.tags.all()}
     if article.section_id:
         keys.add(deps.section_key(article.section_id))
     share_image = article.thumbnail or (photos[0] if photos else None)

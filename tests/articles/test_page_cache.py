@@ -166,3 +166,13 @@ def test_dependencies_name_every_public_url_of_a_story(story):
                      f"/people/{story.bylines.get().person_id}/", "/feeds/rss.xml", "/sitemap.xml",
                      "/sitemap-news.xml", recommender.get_absolute_url()]:
         assert expected in urls
+
+
+def test_a_change_behind_the_orms_back_is_refreshed_by_purge_article_cache(client, story, commit):
+    from articles.cache import purge_article_cache
+
+    client.get("/")
+    Article.objects.filter(pk=story.pk).update(headline="直接改库的标题")
+    assert "原来的标题" in client.get("/").content.decode()
+    commit(lambda: purge_article_cache(story.pk))
+    assert "直接改库的标题" in client.get("/").content.decode()

@@ -159,3 +159,18 @@ def test_list_cards_use_small_thumbnails(client):
     html = text(client.get("/sections/local/"))
     image = re.search(r'<a class="card-thumb"[^>]*><img [^>]+>', html).group(0)
     assert 'width="240" height="160"' in image and 'alt="卡片图"' in image and 'loading="lazy"' in image
+
+
+def test_without_picks_recommended_reading_prefers_stories_sharing_a_tag(client):
+    section, elsewhere = factories.section(), factories.section()
+    story = factories.published_story(section=section)
+    story.tags.add("泉水")
+    same_section = factories.published_story(headline="同栏目新闻", section=section)
+    sharing = factories.published_story(headline="同标签新闻", section=elsewhere,
+                                        published_at=timezone.now() - timedelta(days=30))
+    sharing.tags.add("泉水")
+    factories.published_story(headline="无关新闻", section=elsewhere)
+    html = text(client.get(story.get_absolute_url()))
+    block = html.split('id="recommended-title"', 1)[1]
+    assert block.index("同标签新闻") < block.index("同栏目新闻")
+    assert "无关新闻" not in block
