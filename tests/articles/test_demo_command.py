@@ -1,5 +1,7 @@
 """manage.py generate_demo_stories N makes a browsable demo site."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -9,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_site_has_n_live_stories_and_a_few_hidden_ones(client):
-    call_command("generate_demo_stories", 25, stdout=open("/dev/null", "w"))
+    call_command("generate_demo_stories", 25, stdout=StringIO())
     assert Article.objects.published().count() == 25
     assert Article.objects.exclude(pk__in=Article.objects.published()).count() == 5
     assert Article.objects.published().filter(is_top=True).count() == 1
