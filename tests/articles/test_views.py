@@ -1,8 +1,8 @@
 """The readers' pages: home, lists with keyset pages, the story page and its notices."""
 
 import re
-from io import StringIO
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
