@@ -209,24 +209,28 @@ class ArticleQuerySet(models.QuerySet):
     def before(self, key):
         """Stories older than `key` = (published_at, pk), for keyset pagination (no OFFSET)."""
         when, pk = key
-        return self.filter(models.Q(published_at__lt=when) | models.Q(published_at=when, pk__lt=pk))
+        # The redundant published_at__lte bounds the index scan; the OR alone would not.
+        return self.filter(
+            models.Q(published_at__lte=when), models.Q(published_at__lt=when) | models.Q(pk__lt=pk)
+        )
 
     def after(self, key):
         """Stories newer than `key` = (published_at, pk)."""
         when, pk = key
-        return self.filter(models.Q(published_at__gt=when) | models.Q(published_at=when, pk__gt=pk))
+        return self.filter(
+            models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
+        )
 
     def with_neighbours(self):
         """Annotate the previous (older) and next (newer) live story of the same section:
         prev_pk/prev_headline/prev_slug and next_pk/next_headline/next_slug, in the same query."""
         same_section = Article.objects.published().filter(section_id=models.OuterRef("section_id"))
+        when, pk = models.OuterRef("published_at"), models.OuterRef("pk")
         older = same_section.filter(
-            models.Q(published_at__lt=models.OuterRef("published_at"))
-            | models.Q(published_at=models.OuterRef("published_at"), pk__lt=models.OuterRef("pk"))
+            models.Q(published_at__lte=when), models.Q(published_at__lt=when) | models.Q(pk__lt=pk)
         ).order_by("-published_at", "-pk")
         newer = same_section.filter(
-            models.Q(published_at__gt=models.OuterRef("published_at"))
-            | models.Q(published_at=models.OuterRef("published_at"), pk__gt=models.OuterRef("pk"))
+            models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
         ).order_by("published_at", "pk")
         fields = {}
         for name, qs in (("prev", older), ("next", newer)):
@@ -363,6 +367,19 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at", "-id"], name="article_status_pub_idx"),
             models.Index(
                 fields=["section", "status", "-published_at", "-id"], name="article_section_pub_idx"
+            ),
+            # Readers' lists walk these newest-first and stop after one page (keyset pagination).
+            # published() filters status IN (published, scheduled): an index led by status
+            # cannot give one ordered walk over two statuses, these partial ones can.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_pub_idx",
+            ),
+            models.Index(
+                fields=["section", "-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_section_pub_idx",
             ),
             # The 头条 on the home page: few rows are pinned, so a partial index stays tiny.
             models.Index(

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -122,16 +123,24 @@ def _recommended(article):
     live = Article.objects.published().exclude(pk=article.pk)
     picks = Recommendation.objects.filter(article_id=article.pk)
     pick_ids = picks.filter(target__in=Article.objects.published()).order_by("position", "pk").values("target_id")
-    wanted = Q(pk__in=pick_ids[:RECOMMENDED])
+    id_sets = [pick_ids[:RECOMMENDED]]
     tag_ids = [tag.pk for tag in article.tags.all()]  # prefetched with the story
     # ContentType.get_for_model is served from Django's process-wide cache after first use.
     tagged = TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=ContentType.objects.get_for_model(Article))
     if tag_ids:
         sharing = live.filter(pk__in=tagged.values("object_id"))
-        wanted |= Q(pk__in=sharing.order_by("-published_at", "-pk").values("pk")[:RECOMMENDED])
+        id_sets.append(sharing.order_by("-published_at", "-pk").values("pk")[:RECOMMENDED])
     if article.section_id:
         latest = live.filter(section_id=article.section_id).order_by("-published_at", "-pk").values("pk")
-        wanted |= Q(pk__in=latest[:RECOMMENDED])
+        id_sets.append(latest[:RECOMMENDED])
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: one IN over a UNION ALL lets the planner start from the few ids;
+        # an OR of IN-subqueries would make it walk the whole live index instead.
+        wanted = Q(pk__in=id_sets[0].union(*id_sets[1:], all=True))
+    else:
+        wanted = Q()
+        for ids in id_sets:
+            wanted |= Q(pk__in=ids)
     candidates = list(
         live.filter(wanted)
         .select_related("outlet", "thumbnail")
