@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = _("Stories")
+
+    def ready(self):
+        # Page-cache invalidation and search indexing follow model signals.
+        from . import dependencies  # noqa: F401

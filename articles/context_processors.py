@@ -1,6 +1,15 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 
 def site(request):
-    """The site's name, for page titles and the masthead."""
-    return {"site_name": settings.NEWSROOM_SITE_NAME}
+    """The site's name and its sections, for page titles, the masthead and navigation.
+
+    The sections are read only by pages that print the navigation (not the admin).
+    """
+    from .models import Section
+
+    return {
+        "site_name": settings.NEWSROOM_SITE_NAME,
+        "nav_sections": SimpleLazyObject(lambda: list(Section.objects.all())),
+    }

@@ -121,6 +121,9 @@ class Image(models.Model):
         help_text=_("The original image bytes are missing; a marked placeholder stands in."),
     )
     import_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # {spec: {"name": storage name, "width": w, "height": h}} of the renditions already made, so
+    # pages print srcset and sizes without one more query per list or story page.
+    rendition_index = models.JSONField(default=dict, blank=True, editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),
@@ -185,12 +188,8 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self):
         """What a list of story cards shows, fetched in a fixed number of queries."""
-        return self.select_related("section", "outlet", "thumbnail").prefetch_related(
-            models.Prefetch(
-                "thumbnail__renditions",
-                queryset=Rendition.objects.filter(spec="thumb"),
-            )
-        )
+        # Renditions come from Image.rendition_index, so cards need no further query.
+        return self.select_related("section", "outlet", "thumbnail")
 
     def fallback_recommendations(self, article, limit):
         """Stories in this queryset sharing a tag with `article`, then its section, newest first."""
@@ -211,6 +210,38 @@ class ArticleQuerySet(models.QuerySet):
                 .order_by("-published_at", "-pk")[: limit - len(chosen)]
             )
         return chosen
+
+    def before(self, key):
+        """Stories older than `key` = (published_at, pk), for keyset pagination (no OFFSET)."""
+        when, pk = key
+        # The redundant published_at__lte bounds the index scan; the OR alone would not.
+        return self.filter(
+            models.Q(published_at__lte=when), models.Q(published_at__lt=when) | models.Q(pk__lt=pk)
+        )
+
+    def after(self, key):
+        """Stories newer than `key` = (published_at, pk)."""
+        when, pk = key
+        return self.filter(
+            models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
+        )
+
+    def with_neighbours(self):
+        """Annotate the previous (older) and next (newer) live story of the same section:
+        prev_pk/prev_headline/prev_slug and next_pk/next_headline/next_slug, in the same query."""
+        same_section = Article.objects.published().filter(section_id=models.OuterRef("section_id"))
+        when, pk = models.OuterRef("published_at"), models.OuterRef("pk")
+        older = same_section.filter(
+            models.Q(published_at__lte=when), models.Q(published_at__lt=when) | models.Q(pk__lt=pk)
+        ).order_by("-published_at", "-pk")
+        newer = same_section.filter(
+            models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
+        ).order_by("published_at", "pk")
+        fields = {}
+        for name, qs in (("prev", older), ("next", newer)):
+            for column in ("pk", "headline", "slug"):
+                fields[f"{name}_{column}"] = models.Subquery(qs.values(column)[:1])
+        return self.annotate(**fields)
 
     def for_detail(self):
         """Everything the story page prints, in a fixed number of queries."""
@@ -341,6 +372,23 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at", "-id"], name="article_status_pub_idx"),
             models.Index(
                 fields=["section", "status", "-published_at", "-id"], name="article_section_pub_idx"
+            ),
+            # Readers' lists walk these newest-first and stop after one page (keyset pagination).
+            # published() filters status IN (published, scheduled): an index led by status
+            # cannot give one ordered walk over two statuses, these partial ones can.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_pub_idx",
+            ),
+            models.Index(
+                fields=["section", "-published_at", "-id"],
+                condition=models.Q(status__in=["published", "scheduled"]),
+                name="article_live_section_pub_idx",
+            ),
+            # The 头条 on the home page: few rows are pinned, so a partial index stays tiny.
+            models.Index(
+                fields=["-published_at", "-id"], condition=models.Q(is_top=True), name="article_top_pub_idx"
             ),
         ]
         constraints = [
@@ -599,3 +647,26 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d} {self.note[:40]}"
+
+
+class SearchEntry(models.Model):
+    """The segmented words of one story, kept current on save, for the readers' search.
+
+    Three weighted parts: the headline (with kicker and subtitle), then summary, byline names
+    and captions, then the body. On PostgreSQL a generated tsvector column over them carries
+    a GIN index (see the migration); SQLite searches the same words with LIKE.
+    """
+
+    article = models.OneToOneField(
+        Article, primary_key=True, on_delete=models.CASCADE, related_name="search_entry"
+    )
+    headline_terms = models.TextField(blank=True)
+    summary_terms = models.TextField(blank=True)
+    body_terms = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+
+    def __str__(self):
+        return f"search:{self.article_id}"

@@ -1,72 +1,331 @@
-"""Readers' pages. Every query starts from Article.objects.published()."""
+"""Readers' pages. Every query starts from Article.objects.published().
 
-from django.core.paginator import Paginator
-from django.http import Http404
+Each page costs a fixed number of queries whatever it shows (page size, photos, bylines,
+tags, related and recommended items): lists fetch cards in one query and their fallback
+photos in one more; renditions come from each photo's own index. Each page names what it
+shows (response.dependency_keys) so articles.cache can keep it until one of those changes.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from taggit.models import Tag, TaggedItem
 
-from .models import Article, Person, Section
+from . import dependencies as deps
+from . import search as search_engine
+from .cache import cached_page
+from .models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
+from .pagination import KeysetPage
+from .templatetags.newsroom import rendition_info
+
+HOME_LATEST = 10
+HOME_PER_SECTION = 5
+# The home page groups the newest stories by section from one bounded, index-ordered read
+# instead of one query per section.
+HOME_CANDIDATES = 300
+RECOMMENDED = 6
+SEARCH_PER_PAGE = 10
+SEARCH_MAX_PAGE = 50
 
 
+def attach_card_images(articles):
+    """Set `card_image` on each story: its thumbnail, else its first photo (one query for all)."""
+    missing = [a.pk for a in articles if not a.thumbnail_id]
+    first_photo = {}
+    if missing:
+        for placement in (
+            ArticleImage.objects.filter(article_id__in=missing).select_related("image").order_by("position", "pk")
+        ):
+            first_photo.setdefault(placement.article_id, placement.image)
+    for article in articles:
+        article.card_image = article.thumbnail if article.thumbnail_id else first_photo.get(article.pk)
+    return articles
+
+
+def _render(request, template, context, keys, status=200):
+    response = render(request, template, context, status=status)
+    response.dependency_keys = set(keys)
+    return response
+
+
+def _list_page(request, queryset, context, keys, extra_params=None):
+    page = KeysetPage(queryset.for_listing(), request, extra_params=extra_params)
+    attach_card_images(page.object_list)
+    return _render(
+        request, "articles/article_list.html", {**context, "page": page, "stories": page.object_list}, keys
+    )
+
+
+@require_GET
+@cached_page
 def home(request):
-    stories = Article.objects.published().for_listing().order_by("-published_at", "-pk")
-    page = Paginator(stories, 20).get_page(request.GET.get("page"))
-    return render(request, "articles/article_list.html", {"page": page, "stories": page.object_list})
+    published = Article.objects.published().for_listing()
+    top = list(published.filter(is_top=True).order_by("-published_at", "-pk")[:1])
+    recent = list(published.exclude(pk__in=[a.pk for a in top]).order_by("-published_at", "-pk")[:HOME_CANDIDATES])
+    latest = recent[:HOME_LATEST]
+    by_section = {}
+    for article in recent:
+        if article.section_id:
+            stories = by_section.setdefault(article.section_id, (article.section, []))[1]
+            if len(stories) < HOME_PER_SECTION:
+                stories.append(article)
+    blocks = sorted(by_section.values(), key=lambda block: (block[0].position, block[0].name))
+    shown = top + latest + [a for _, stories in blocks for a in stories]
+    attach_card_images(shown)
+    return _render(
+        request,
+        "articles/home.html",
+        {"top": top[0] if top else None, "latest": latest, "blocks": blocks},
+        {deps.HOME},
+    )
 
 
+@require_GET
+@cached_page
 def section_detail(request, slug):
     section = get_object_or_404(Section, slug=slug)
-    stories = (
-        Article.objects.published().filter(section=section).for_listing().order_by("-published_at", "-pk")
-    )
-    page = Paginator(stories, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "articles/article_list.html",
-        {"page": page, "stories": page.object_list, "section": section},
+    stories = Article.objects.published().filter(section=section)
+    return _list_page(
+        request, stories, {"section": section, "feed_slug": section.slug}, {deps.section_key(section.pk)}
     )
 
 
+@require_GET
+@cached_page
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    stories = Article.objects.published().filter(tags=tag)
+    return _list_page(request, stories, {"tag": tag}, {deps.tag_key(tag.pk)})
+
+
+@require_GET
+@cached_page
 def person_detail(request, pk):
     person = get_object_or_404(Person, pk=pk)
-    stories = (
-        Article.objects.published()
-        .filter(bylines__person=person)
-        .distinct()
-        .for_listing()
-        .order_by("-published_at", "-pk")
+    # A subquery, not a join with DISTINCT, keeps the keyset order on the article index.
+    stories = Article.objects.published().filter(
+        pk__in=Byline.objects.filter(person=person).values("article_id")
     )
-    page = Paginator(stories, 20).get_page(request.GET.get("page"))
-    return render(
-        request, "articles/article_list.html", {"page": page, "stories": page.object_list, "person": person}
+    return _list_page(request, stories, {"person": person}, {deps.person_key(person.pk)})
+
+
+def _recommended(article):
+    """推荐阅读: the editors' live picks in order; without picks, the newest live stories sharing
+    a tag with it, then the newest of its section. One query either way: each candidate set
+    is a small, index-limited subquery, and the choice is made here."""
+    live = Article.objects.published().exclude(pk=article.pk)
+    picks = Recommendation.objects.filter(article_id=article.pk)
+    pick_ids = picks.filter(target__in=Article.objects.published()).order_by("position", "pk").values("target_id")
+    id_sets = [pick_ids[:RECOMMENDED]]
+    tag_ids = [tag.pk for tag in article.tags.all()]  # prefetched with the story
+    # ContentType.get_for_model is served from Django's process-wide cache after first use.
+    tagged = TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=ContentType.objects.get_for_model(Article))
+    if tag_ids:
+        sharing = live.filter(pk__in=tagged.values("object_id"))
+        id_sets.append(sharing.order_by("-published_at", "-pk").values("pk")[:RECOMMENDED])
+    if article.section_id:
+        latest = live.filter(section_id=article.section_id).order_by("-published_at", "-pk").values("pk")
+        id_sets.append(latest[:RECOMMENDED])
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: one IN over a UNION ALL lets the planner start from the few ids;
+        # an OR of IN-subqueries would make it walk the whole live index instead.
+        wanted = Q(pk__in=id_sets[0].union(*id_sets[1:], all=True))
+    else:
+        wanted = Q()
+        for ids in id_sets:
+            wanted |= Q(pk__in=ids)
+    candidates = list(
+        live.filter(wanted)
+        .select_related("outlet", "thumbnail")
+        .annotate(
+            pick_position=Subquery(picks.filter(target=OuterRef("pk")).values("position")[:1]),
+            shares_tag=Exists(tagged.filter(object_id=OuterRef("pk"))),
+        )
+    )
+    chosen = [a for a in candidates if a.pick_position is not None]
+    if chosen:
+        return sorted(chosen, key=lambda a: (a.pick_position, a.pk))[:RECOMMENDED]
+    newest_first = sorted(candidates, key=lambda a: (a.published_at, a.pk), reverse=True)
+    return sorted(newest_first, key=lambda a: not a.shares_tag)[:RECOMMENDED]
+
+
+def _story_queryset():
+    live_targets = Article.objects.published()
+    return (
+        Article.objects.select_related(
+            "section", "outlet", "dateline_outlet", "first_review_editor", "responsible_editor", "thumbnail"
+        )
+        .with_neighbours()
+        .prefetch_related(
+            Prefetch("bylines", queryset=Byline.objects.select_related("person").order_by("position", "pk")),
+            "tags",
+            Prefetch("corrections", queryset=Correction.objects.order_by("created_at", "pk")),
+            Prefetch(
+                "related_links",
+                queryset=RelatedLink.objects.filter(Q(target__isnull=True) | Q(target__in=live_targets))
+                .select_related("target", "outlet", "target__outlet")
+                .order_by("position", "pk"),
+            ),
+        )
     )
 
 
+def _json_ld(request, article, photos):
+    canonical = request.build_absolute_uri(article.get_absolute_url())
+    people = [b.person.name for b in article.bylines.all()]
+    modified = article.updated_at
+    corrections = list(article.corrections.all())
+    if corrections and corrections[-1].created_at > modified:
+        modified = corrections[-1].created_at
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "mainEntityOfPage": canonical,
+        "headline": article.headline,
+        "datePublished": article.published_at.isoformat(),
+        "dateModified": max(modified, article.published_at).isoformat(),
+        "author": [{"@type": "Person", "name": name} for name in people]
+        or ([{"@type": "Person", "name": article.author_line}] if article.author_line else []),
+        "publisher": {"@type": "Organization", "name": settings.NEWSROOM_SITE_NAME},
+        "inLanguage": "zh-Hans",
+    }
+    images = photos or ([article.thumbnail] if article.thumbnail_id else [])
+    if images:
+        data["image"] = [request.build_absolute_uri(rendition_info(image, "w1200")["url"]) for image in images[:3]]
+    if article.summary:
+        data["description"] = article.summary
+    if article.section_id:
+        data["articleSection"] = article.section.name
+    return data
+
+
+@require_GET
+@cached_page
 def article_detail(request, pk, slug=None):
-    article = Article.objects.for_detail().filter(pk=pk).first()
+    article = _story_queryset().filter(pk=pk).first()
     if article is None:
         raise Http404
     if article.status == Article.Status.WITHDRAWN:
-        return render(request, "articles/article_withdrawn.html", {"article": article}, status=410)
+        return _render(
+            request, "articles/article_withdrawn.html", {"article": article}, {deps.story_key(pk)}, status=410
+        )
     if not article.is_live:
         raise Http404
     if (slug or "") != article.slug:
         return redirect(article, permanent=True)
-    related = list(
-        article.related_links.select_related("target", "outlet", "target__outlet").order_by("position", "pk")
-    )
-    live_ids = set(
-        Article.objects.published()
-        .filter(pk__in=[link.target_id for link in related if link.target_id])
-        .values_list("pk", flat=True)
-    ) if any(link.target_id for link in related) else set()
-    related = [link for link in related if not link.target_id or link.target_id in live_ids]
-    return render(
+    recommended = _recommended(article)
+    photos, first_photo = [], {}
+    needing = [a.pk for a in recommended if not a.thumbnail_id]
+    for placement in (
+        ArticleImage.objects.filter(article_id__in=[article.pk, *needing])
+        .select_related("image")
+        .order_by("position", "pk")
+    ):
+        if placement.article_id == article.pk:
+            photos.append(placement.image)
+        else:
+            first_photo.setdefault(placement.article_id, placement.image)
+    for item in recommended:
+        item.card_image = item.thumbnail if item.thumbnail_id else first_photo.get(item.pk)
+    related = list(article.related_links.all())
+    shown = {a.pk for a in recommended} | {link.target_id for link in related if link.target_id}
+    shown |= {pk for pk in (article.prev_pk, article.next_pk) if pk}
+    keys = {deps.story_key(pk) for pk in shown | {article.pk}}
+    keys |= {deps.person_key(b.person_id) for b in article.bylines.all()}
+    keys |= {deps.tag_key(tag.pk) for tag in article.tags.all()}
+    if article.section_id:
+        keys.add(deps.section_key(article.section_id))
+    share_image = article.thumbnail or (photos[0] if photos else None)
+    return _render(
         request,
         "articles/article_detail.html",
         {
             "article": article,
-            "photos": article.photo_list,
+            "photos": photos,
+            "share_image": share_image,
             "related_links": related,
-            "recommended": article.recommended(),
+            "recommended": recommended,
+            "json_ld": _json_ld(request, article, photos),
         },
+        keys,
     )
+
+
+def _parse_date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_GET
+@cached_page
+def search(request):
+    query = search_engine.Query(request.GET.get("q", ""))
+    raw = query.raw
+    sections = list(Section.objects.all())
+    section = next((s for s in sections if s.slug == request.GET.get("section")), None)
+    date_from, date_to = _parse_date(request.GET.get("from")), _parse_date(request.GET.get("to"))
+    try:
+        page_number = max(1, min(SEARCH_MAX_PAGE, int(request.GET.get("page", "1"))))
+    except ValueError:
+        page_number = 1
+    results, has_next = [], False
+    if query:
+        matches = search_engine.search(
+            Article.objects.published().for_listing(), query, section=section, date_from=date_from, date_to=date_to
+        )
+        start = (page_number - 1) * SEARCH_PER_PAGE
+        # OFFSET over ranked matches is bounded: at most SEARCH_MAX_PAGE pages are offered.
+        results = list(matches[start : start + SEARCH_PER_PAGE + 1])
+        has_next = len(results) > SEARCH_PER_PAGE and page_number < SEARCH_MAX_PAGE
+        results = results[:SEARCH_PER_PAGE]
+        attach_card_images(results)
+        for article in results:
+            article.snippet = search_engine.snippet(article, query)
+            article.headline_marked = search_engine.highlighted_headline(article, query)
+    params = {
+        key: value
+        for key, value in (
+            ("q", raw[: search_engine.MAX_QUERY_CHARS]),
+            ("section", section.slug if section else ""),
+            ("from", date_from.isoformat() if date_from else ""),
+            ("to", date_to.isoformat() if date_to else ""),
+        )
+        if value
+    }
+    return _render(
+        request,
+        "articles/search.html",
+        {
+            "query": query,
+            "raw_query": raw[: search_engine.MAX_QUERY_CHARS],
+            "results": results,
+            "sections": sections,
+            "section": section,
+            "date_from": date_from,
+            "date_to": date_to,
+            "page_number": page_number,
+            "first_rank": (page_number - 1) * SEARCH_PER_PAGE + 1,
+            "has_next": has_next,
+            "params": params,
+        },
+        {deps.SEARCH},
+    )
+
+
+@require_GET
+@cached_page
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /search/", f"Sitemap: {sitemap}", ""]
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response.dependency_keys = set()
+    return response

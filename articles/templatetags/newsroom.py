@@ -1,12 +1,32 @@
-"""Template helpers for printing photos as responsive, layout-stable <img> tags."""
+"""Template helpers for readers' pages: layout-stable responsive photos, JSON-LD, keyset links."""
+
+import json
 
 from django import template
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
 RESPONSIVE_SPECS = [spec for spec, (w, h) in settings.NEWSROOM_RENDITIONS.items() if h is None]
+
+
+def rendition_info(image, spec):
+    """{"url", "width", "height"} of a rendition, from the photo's own index when it has it.
+
+    The index on the photo saves one query per page; a missing entry is made (or read) once
+    and written back, so the next page needs no query for it.
+    """
+    entry = (image.rendition_index or {}).get(spec)
+    if not entry:
+        rendition = image.rendition(spec)
+        entry = {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
+        index = dict(image.rendition_index or {}, **{spec: entry})
+        type(image).objects.filter(pk=image.pk).update(rendition_index=index)
+        image.rendition_index = index
+    return {"url": default_storage.url(entry["name"]), "width": entry["width"], "height": entry["height"]}
 
 
 @register.simple_tag
@@ -14,17 +34,16 @@ def picture(image, sizes="(min-width: 48rem) 46rem, 100vw", loading="lazy", css_
     """An <img> with srcset over the responsive renditions, width/height set, alt from the record."""
     if image is None:
         return ""
-    renditions = [image.rendition(spec) for spec in RESPONSIVE_SPECS]
-    renditions.sort(key=lambda r: r.width)
+    renditions = sorted((rendition_info(image, spec) for spec in RESPONSIVE_SPECS), key=lambda r: r["width"])
     largest = renditions[-1]
-    srcset = ", ".join(f"{r.url} {r.width}w" for r in renditions)
+    srcset = ", ".join(f"{r['url']} {r['width']}w" for r in renditions)
     return format_html(
         '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" loading="{}" decoding="async"{}>',
-        largest.url,
+        largest["url"],
         srcset,
         sizes,
-        largest.width,
-        largest.height,
+        largest["width"],
+        largest["height"],
         image.alt,
         loading,
         format_html(' class="{}"', css_class) if css_class else "",
@@ -36,12 +55,28 @@ def thumbnail(image, loading="lazy"):
     """The list thumbnail of `image`, or nothing."""
     if image is None:
         return ""
-    rendition = image.rendition("thumb")
+    rendition = rendition_info(image, "thumb")
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}" loading="{}" decoding="async">',
-        rendition.url,
-        rendition.width,
-        rendition.height,
+        rendition["url"],
+        rendition["width"],
+        rendition["height"],
         image.alt,
         loading,
     )
+
+
+@register.simple_tag(takes_context=True)
+def image_url(context, image, spec="w1200"):
+    """The absolute address of a rendition, for Open Graph and JSON-LD."""
+    if image is None:
+        return ""
+    return context["request"].build_absolute_uri(rendition_info(image, spec)["url"])
+
+
+@register.filter
+def json_script_safe(value):
+    """`value` as JSON that cannot end a <script> element: <, > and & become \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False, indent=None)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return mark_safe(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

@@ -28,6 +28,7 @@ def text_of(html):
 
 def test_story_page_prints_every_element_in_the_seed_order(seed_page):
     _, html = seed_page
+    html = html[html.index("<main"):]  # the head repeats some of it in meta tags
     markers = [
         '<h1 class="headline">“历城书记论坛”精彩开讲</h1>',
         ">2018-05-15 16:08:00</time>",
@@ -110,15 +111,17 @@ def test_home_lists_published_stories_newest_first_with_links(seed_page, client)
     assert f'href="{story.get_absolute_url()}"' in html
 
 
-def test_story_url_is_stable_across_headline_edits(seed_page, client):
+def test_story_url_is_stable_across_headline_edits(seed_page, client, django_capture_on_commit_callbacks):
     story, _ = seed_page
     url = story.get_absolute_url()
     assert url == f"/stories/{story.pk}/"
-    story.headline = "新标题"
-    story.save()
-    assert client.get(url).status_code == 200
-    story.slug = "lichen-forum"
-    story.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        story.headline = "新标题"
+        story.save()
+    assert "新标题" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        story.slug = "lichen-forum"
+        story.save()
     response = client.get(url)
     assert response.status_code == 301
     assert response["Location"] == f"/stories/{story.pk}/lichen-forum/"

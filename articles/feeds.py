@@ -1,0 +1,138 @@
+"""RSS 2.0 and Atom feeds: the whole site, each section, each tag. Newest live stories only."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from taggit.models import Tag
+
+from . import dependencies as deps
+from .cache import cached_page
+from .models import Article, Section
+
+FEED_ITEMS = 30
+
+
+class LatestStoriesFeed(Feed):
+    """最新新闻: the newest stories of the whole site."""
+
+    description = "最新新闻"
+
+    def title(self, obj=None):
+        return settings.NEWSROOM_SITE_NAME
+
+    def link(self, obj=None):
+        return reverse("articles:home")
+
+    def stories(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj=None):
+        return self.stories(obj).select_related("section", "outlet").order_by("-published_at", "-pk")[:FEED_ITEMS]
+
+    def item_title(self, item):
+        return item.headline
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return max(item.updated_at, item.published_at)
+
+    def item_author_name(self, item):
+        return item.author_line or None
+
+    def item_categories(self, item):
+        return [item.section.name] if item.section_id else []
+
+    def item_guid(self, item):
+        return reverse("articles:detail", kwargs={"pk": item.pk})
+
+    item_guid_is_permalink = False
+
+
+class LatestStoriesAtomFeed(LatestStoriesFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestStoriesFeed.description
+
+
+class SectionFeed(LatestStoriesFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Section, slug=slug)
+
+    def title(self, obj=None):
+        return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"
+
+    def link(self, obj=None):
+        return obj.get_absolute_url()
+
+    def description(self, obj=None):
+        return obj.description or obj.name
+
+    def stories(self, obj):
+        return Article.objects.published().filter(section=obj)
+
+
+class SectionAtomFeed(SectionFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, obj=None):
+        return obj.description or obj.name
+
+
+class TagFeed(LatestStoriesFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj=None):
+        return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"
+
+    def link(self, obj=None):
+        return reverse("articles:tag", kwargs={"slug": obj.slug})
+
+    def description(self, obj=None):
+        return f"标签:{obj.name}"
+
+    def stories(self, obj):
+        return Article.objects.published().filter(tags=obj)
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, obj=None):
+        return f"标签:{obj.name}"
+
+
+def _cached(feed_class, keys_for):
+    feed = feed_class()
+
+    @cached_page
+    def view(request, **kwargs):
+        response = feed(request, **kwargs)
+        response.dependency_keys = keys_for(**kwargs)
+        return response
+
+    return view
+
+
+def _section_keys(slug):
+    pk = Section.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return {deps.FEEDS, deps.section_key(pk)}
+
+
+def _tag_keys(slug):
+    pk = Tag.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return {deps.FEEDS, deps.tag_key(pk)}
+
+
+latest_rss = _cached(LatestStoriesFeed, lambda: {deps.FEEDS})
+latest_atom = _cached(LatestStoriesAtomFeed, lambda: {deps.FEEDS})
+section_rss = _cached(SectionFeed, _section_keys)
+section_atom = _cached(SectionAtomFeed, _section_keys)
+tag_rss = _cached(TagFeed, _tag_keys)
+tag_atom = _cached(TagAtomFeed, _tag_keys)

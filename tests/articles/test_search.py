@@ -1,0 +1,143 @@
+"""Readers search in Chinese: the seed story is found by its words, best match first."""
+
+from datetime import datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from articles.models import Article, ArticleImage, Byline
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SEED = "seeds/000_65fa244611cb5653.txt"
+SEED_HEADLINE = "历城书记论坛"
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("import_seed", SEED, stdout=StringIO())
+    return Article.objects.get(headline__contains=SEED_HEADLINE)
+
+
+def story(headline, body):
+    article = factories.published_story(headline=headline)
+    article.body = body
+    article.save()
+    return article
+
+
+def result_ids(client, **params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    ids = []
+    for chunk in html.split('<li class="result">')[1:]:
+        href = chunk.split('href="/stories/', 1)[1]
+        ids.append(int(href.split("/", 1)[0]))
+    return ids, html
+
+
+@pytest.mark.parametrize("words", ["协商民主", "书记论坛", "历城"])
+def test_seed_story_is_found_by_its_words(client, seeded, words):
+    ids, _ = result_ids(client, q=words)
+    assert seeded.pk in ids
+
+
+def test_shuji_luntan_ranks_the_seed_story_first(client, seeded):
+    story("区委书记调研", "<p>书记来到论坛现场,论坛很热闹。</p>")
+    story("其他新闻", "<p>书记论坛的消息也提到了。</p>")
+    ids, _ = result_ids(client, q="书记论坛")
+    assert ids[0] == seeded.pk
+    assert len(ids) >= 2
+
+
+def test_matches_are_highlighted_in_headline_and_snippet(client, seeded):
+    _, html = result_ids(client, q="协商民主")
+    assert "<mark>协商民主</mark>" in html
+    _, html = result_ids(client, q="书记论坛")
+    assert "<mark>书记论坛</mark>" in html
+
+
+def test_equal_relevance_is_ordered_newest_first(client):
+    tz = ZoneInfo("Asia/Shanghai")
+    old = factories.published_story(headline="济南新闻", published_at=datetime(2020, 1, 1, tzinfo=tz))
+    new = factories.published_story(headline="济南新闻", published_at=datetime(2021, 1, 1, tzinfo=tz))
+    ids, _ = result_ids(client, q="济南")
+    assert ids == [new.pk, old.pk]
+
+
+def test_byline_names_and_captions_are_searchable(client):
+    story = factories.published_story(headline="普通标题")
+    Byline.objects.create(article=story, person=factories.person("欧阳明"))
+    other = factories.published_story(headline="另一条")
+    ArticleImage.objects.create(article=other, image=factories.image(caption="大明湖畔荷花盛开"))
+    assert result_ids(client, q="欧阳明")[0] == [story.pk]
+    assert result_ids(client, q="荷花")[0] == [other.pk]
+
+
+def test_editing_a_story_updates_the_index(client):
+    story = factories.published_story(headline="旧标题")
+    story.headline = "泉城夜景"
+    story.save()
+    assert result_ids(client, q="泉城")[0] == [story.pk]
+    assert result_ids(client, q="旧标题")[0] == []
+
+
+def test_filters_by_section_and_date(client):
+    tz = ZoneInfo("Asia/Shanghai")
+    local, sports = factories.section(slug="local"), factories.section(slug="sports")
+    a = factories.published_story(headline="足球比赛", section=local, published_at=datetime(2024, 3, 1, 9, tzinfo=tz))
+    b = factories.published_story(headline="足球联赛", section=sports, published_at=datetime(2024, 5, 1, 9, tzinfo=tz))
+    assert result_ids(client, q="足球", section="sports")[0] == [b.pk]
+    assert result_ids(client, q="足球", to="2024-03-01")[0] == [a.pk]
+    assert result_ids(client, q="足球", **{"from": "2024-04-01"})[0] == [b.pk]
+
+
+def test_latin_words_and_numbers_are_searchable(client):
+    story = factories.published_story(headline="5G网络覆盖全市")
+    assert result_ids(client, q="5g")[0] == [story.pk]
+
+
+@pytest.mark.parametrize(
+    "query, note",
+    [
+        ("", "请输入要查找的词语"),
+        ("   ", "请输入要查找的词语"),
+        ("!!!。。。,,,", "没有可以搜索的文字"),
+        ("长" * 1000, "搜索词过长"),
+        ("'; DROP TABLE articles_article; --", "没有找到"),
+        ("书记 OR 1=1 & | ! :* <script>", "没有找到"),
+        ("%_\\", "没有可以搜索的文字"),
+    ],
+)
+def test_odd_queries_get_a_clear_page(client, query, note):
+    factories.published_story(headline="正常新闻")
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert note in html
+    assert "<script>" not in html.split("<main", 1)[1]
+
+
+def test_search_box_is_labelled_on_every_page(client):
+    html = client.get("/").content.decode()
+    assert '<label for="site-search-q"' in html
+    assert 'role="search"' in html
+
+
+def test_seed_still_ranks_first_among_demo_stories_that_share_its_words(client, seeded):
+    call_command("generate_demo_stories", 40, stdout=StringIO())
+    ids, _ = result_ids(client, q="书记论坛")
+    assert ids[0] == seeded.pk
+
+
+def test_stories_written_in_bulk_become_searchable_after_rebuilding_the_index(client):
+    Article.objects.bulk_create([
+        Article(headline="批量导入的泉城新闻", status=Article.Status.PUBLISHED, published_at=factories.timezone.now())
+    ])
+    assert result_ids(client, q="泉城")[0] == []
+    call_command("rebuild_search_index", "--missing", stdout=StringIO())
+    assert len(result_ids(client, q="泉城")[0]) == 1
