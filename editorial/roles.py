@@ -64,10 +64,12 @@ _EDIT_DESK = [
 
 ROLES = {
     REPORTER: [*_WRITE_STORY, "articles.submit_article"],
-    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, "articles.review_article"],
+    # Editors write stories too; they may submit their own (never review them).
+    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, "articles.submit_article", "articles.review_article"],
     RESPONSIBLE_EDITOR: [
         *_WRITE_STORY,
         *_EDIT_DESK,
+        "articles.submit_article",
         "articles.review_article",
         "articles.sign_off_article",
         "articles.withdraw_article",
