@@ -35,7 +35,8 @@ def _mine(user, qs):
 
 
 def _drafts(user, qs):
-    return _mine(user, with_last_action(qs).filter(status=S.DRAFT)).exclude(last_action=ReviewEvent.Action.SENT_BACK)
+    never_sent_back = Q(last_action__isnull=True) | ~Q(last_action=ReviewEvent.Action.SENT_BACK)
+    return _mine(user, with_last_action(qs).filter(never_sent_back, status=S.DRAFT))
 
 
 def _sent_back(user, qs):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from articles import views as public_views
 from articles.models import Article
@@ -203,6 +203,7 @@ def share(request, pk):
     return TemplateResponse(request, "editorial/article_share.html", context)
 
 
+@require_safe
 def shared(request, token):
     """The outside reviewer's page: read-only, expires, and shows the version the link was made for."""
     try:
