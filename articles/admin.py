@@ -235,12 +235,13 @@ class ArticleAdmin(admin.ModelAdmin):
         article = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if article is not None:
+            can_edit = roles.can(request.user, "edit", article)
             extra_context.update(
                 workflow_steps=[(step, workflow.STEP_LABELS[step], step in workflow.REASON_REQUIRED) for step in workflow.available_steps(request.user, article)],
                 timeline=ReviewEvent.objects.filter(article=article).select_related("actor"),
                 sent_back=queues.sent_back_reason(article),
-                others_editing=editorial_views.note_editing(article, request.user) if request.method == "GET" else [],
-                can_edit=roles.can(request.user, "edit", article),
+                others_editing=editorial_views.note_editing(article, request.user, editing=can_edit) if request.method == "GET" else [],
+                can_edit=can_edit,
                 corrections=article.corrections.all(),
             )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -47,7 +47,7 @@ def plain_text(value):
 class ArticleAdminForm(forms.ModelForm):
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     correction_note = forms.CharField(
-        label=_("correction note (更正说明)"),
+        label=_("Correction note (更正说明)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text=_("This story is published: saving is a correction, printed under it with today's date."),
@@ -132,10 +132,10 @@ class ArticleAdminForm(forms.ModelForm):
 class ArticleImageForm(forms.ModelForm):
     """A photo on the story: pick an existing image or upload one, with caption, credit, alt text."""
 
-    upload = forms.ImageField(label=_("upload a photo"), required=False)
-    caption = forms.CharField(label=_("caption (图说)"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30}))
-    credit = forms.CharField(label=_("credit"), required=False, max_length=200)
-    alt_text = forms.CharField(label=_("alt text"), required=False, max_length=300)
+    upload = forms.ImageField(label=_("Upload a photo"), required=False)
+    caption = forms.CharField(label=_("Caption (图说)"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30}))
+    credit = forms.CharField(label=_("Credit"), required=False, max_length=200)
+    alt_text = forms.CharField(label=_("Alt text"), required=False, max_length=300)
 
     class Meta:
         model = ArticleImage

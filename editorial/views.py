@@ -74,6 +74,7 @@ def transition(request, pk, step):
         text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
         messages.error(request, text or _("You may not do that."))
         return redirect(change_url(article))
+    done_editing(article, request.user)
     article.refresh_from_db()
     messages.success(request, _("“%(headline)s” is now: %(status)s.") % {"headline": article.headline, "status": article.get_status_display()})
     if roles.can(request.user, "edit", article) or queues.visible_to(request.user).filter(pk=pk).exists():
@@ -222,12 +223,20 @@ def shared(request, token):
 
 
 
-def note_editing(article, user):
-    """Record that `user` opened the story; return the others who did in the last minutes."""
+def note_editing(article, user, editing=True):
+    """Record that `user` opened the story to edit it; return the others who did in the last minutes."""
     now = timezone.now()
-    EditingSession.objects.update_or_create(article=article, user=user, defaults={"opened_at": now})
+    if editing:
+        EditingSession.objects.update_or_create(article=article, user=user, defaults={"opened_at": now})
+    else:
+        done_editing(article, user)
     since = now - timedelta(minutes=getattr(settings, "NEWSROOM_EDITING_MINUTES", 10))
     return [
         (revisions.display_name(s.user), s.opened_at)
         for s in EditingSession.objects.filter(article=article, opened_at__gte=since).exclude(user=user).select_related("user")
     ]
+
+
+def done_editing(article, user):
+    """The user moved the story on (or cannot edit it): they no longer have it open."""
+    EditingSession.objects.filter(article=article, user=user).delete()

@@ -26,7 +26,7 @@ def test_after_submitting_the_story_is_read_only_for_its_reporter(client, people
     client.force_login(people["writer"])
     page = client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
     assert 'name="_save"' not in page
-    assert "read-only for you" in page or "只读" in page
+    assert "对你只读" in page
     assert 'name="headline"' not in page
 
 
@@ -72,7 +72,7 @@ def test_the_timeline_lists_every_step(client, people):
 
 
 def test_the_dashboard_counts_each_queue(client, people):
-    story_in("draft", people, headline="草稿")
+    story_in("draft", people, headline="新写的稿")
     sent_back = story_in("first_review", people, headline="被退回")
     workflow.send_back(sent_back, actor=people["reviewer"], reason="重写")
     story_in("first_review", people)
@@ -87,7 +87,7 @@ def test_the_dashboard_counts_each_queue(client, people):
         counts[key] = int(chunk.split('<span class="count">')[1].split("<")[0])
     assert counts == {"my_drafts": 1, "sent_back": 1, "first_review": 1, "final_review": 1, "scheduled": 1, "recent": 1}
     listing = client.get(reverse("admin:articles_article_changelist") + "?queue=sent_back").content.decode()
-    assert "被退回" in listing and ">草稿<" not in listing
+    assert "被退回" in listing and "新写的稿" not in listing
 
 
 def test_pickers_for_related_news_find_published_stories(client, people):

@@ -49,7 +49,7 @@ def test_send_back_without_a_reason_is_refused_with_a_message(client, people):
     before = state_of(article)
     _client(client, people["reviewer"])
     response = client.post(reverse("admin:articles_article_step", args=[article.pk, "send_back"]), {"reason": " "}, follow=True)
-    assert "Please give a reason" in response.content.decode() or "请" in response.content.decode()
+    assert "请填写理由。" in response.content.decode()
     assert state_of(article) == before
 
 
@@ -121,7 +121,7 @@ def test_a_correction_without_a_note_is_refused(client, people):
     _client(client, people["editor"])
     response = client.post(reverse("admin:articles_article_change", args=[article.pk]), change_form_data(article, headline="悄悄改"))
     assert response.status_code == 200
-    assert "A correction needs a note" in response.content.decode() or "更正" in response.content.decode()
+    assert "更正必须填写更正说明。" in response.content.decode()
     assert state_of(article) == before
 
 
