@@ -56,7 +56,7 @@ def available_steps(user, article):
 
 
 def _lock(article):
-    return Article.objects.select_for_update().select_related("first_review_editor").get(pk=article.pk)
+    return Article.objects.select_for_update(of=("self",)).select_related("first_review_editor").get(pk=article.pk)
 
 
 def _check(actor, step, article, reason=None):
