@@ -214,6 +214,7 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.created_by = request.user
             obj.version = 1
         else:
+            revisions.keep_baseline(obj)
             revisions.bump_version(obj)
             if form.is_correction:
                 workflow.correct(obj, actor=request.user, note=form.cleaned_data["correction_note"])

@@ -116,6 +116,13 @@ def check_version(article, base_version):
     return current
 
 
+def keep_baseline(article):
+    """Before the first saved edit of a story made elsewhere (seed import, API), keep it as it was."""
+    if not Revision.objects.filter(article_id=article.pk).exists():
+        stored = Article.objects.get(pk=article.pk)
+        record(stored, author=None, note=str(_("As it was before the first edit here")))
+
+
 def bump_version(article):
     """Give the story the next version number (the caller then saves and records)."""
     article.version = next_number(article)
@@ -180,7 +187,8 @@ def apply_snapshot(article, data):
 def restore(article, revision, *, actor, note=""):
     """Make `revision` the story's content again, as a new version; nothing is lost.
 
-    A published story is restored as a correction (note required), through the workflow.
+    A published story is restored as a correction (note required), through the workflow,
+    and the restored text goes live at once.
     """
     from . import roles, workflow
 
@@ -193,12 +201,13 @@ def restore(article, revision, *, actor, note=""):
         raise ValueError("That version belongs to another story.")
     label = _("Restored from version %(n)s") % {"n": revision.number}
     if article.status == Article.Status.PUBLISHED:
-        return workflow.correct(
-            article, actor=actor, note=note, apply=lambda a: apply_snapshot(a, revision.data), revision_note=label
-        )
+        # Refused (no note, wrong person) before anything below changes.
+        workflow.correct(article, actor=actor, note=note)
+        label = f"{label}; {note.strip()}"[:200]
+    keep_baseline(article)
     bump_version(article)
     apply_snapshot(article, revision.data)
-    record(article, author=actor, note=label)
+    record(article, author=actor, note=str(label))
     return article
 
 

@@ -24,7 +24,8 @@ def test_every_save_keeps_a_full_version(client, people):
                  "bylines-0-id": article.bylines.get().pk, "bylines-0-article": article.pk,
                  "bylines-0-person": article.bylines.get().person_id, "bylines-0-role": "correspondent", "bylines-0-position": "0"})
     assert client.post(reverse("admin:articles_article_change", args=[article.pk]), data).status_code == 302
-    revision = Revision.objects.get(article=article)
+    baseline, revision = Revision.objects.filter(article=article).order_by("number")
+    assert (baseline.number, baseline.data["headline"]) == (1, "稿件 draft")  # the story as it was kept too
     assert revision.number == 2 == Article.objects.get(pk=article.pk).version
     assert revision.author == people["writer"]
     assert revision.data["headline"] == "第二版标题"
@@ -58,7 +59,7 @@ def test_restoring_a_version_makes_a_new_one_and_loses_nothing(client, people):
     assert article.headline == "第一种标题"
     assert article.version == 4
     assert list(article.revisions.order_by("number").values_list("number", "data__headline")) == [
-        (2, "第一种标题"), (3, "第二种标题"), (4, "第一种标题"),
+        (1, "稿件 draft"), (2, "第一种标题"), (3, "第二种标题"), (4, "第一种标题"),
     ]
 
 
@@ -145,3 +146,19 @@ def test_a_share_link_is_read_only_signed_and_expires(client, people, time_machi
     assert outsider.get(url[:-3] + "xx/").status_code == 404
     time_machine.shift(timedelta(hours=73))
     assert outsider.get(url).status_code == 410
+
+
+def test_restoring_a_published_story_is_a_correction_and_needs_a_note(client, people):
+    article = story_in("published", people, headline="原标题")
+    client.force_login(people["chief"])
+    _save(client, article, headline="改错的标题", correction_note="标题更正")
+    article.refresh_from_db()
+    before_version = article.version
+    client.post(reverse("admin:articles_article_restore", args=[article.pk]), {"number": before_version})
+    assert Article.objects.get(pk=article.pk).version == before_version  # no note: refused
+    first = article.revisions.order_by("number").first()
+    client.post(reverse("admin:articles_article_restore", args=[article.pk]), {"number": first.number, "note": "恢复原标题"})
+    article.refresh_from_db()
+    assert first.data["headline"] == article.headline == "原标题"
+    assert article.status == "published"
+    assert list(article.corrections.values_list("note", flat=True)) == ["标题更正", "恢复原标题"]
