@@ -7,7 +7,6 @@ NEWSROOM_SCREENSHOTS=<folder> to keep screenshots of each page.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
