@@ -170,7 +170,8 @@ def correct(article, *, actor, note):
     Correction.objects.create(
         article=locked, note=note.strip(), created_by=actor, created_by_name=display_name(actor)
     )
-    _record(locked, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
+    # Recorded against the edited story, so the event names the version the correction made.
+    _record(article, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
     return article
 
 

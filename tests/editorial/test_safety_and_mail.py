@@ -24,6 +24,8 @@ HOSTILE = (
     '<span style="position:fixed;top:0">盖住</span></p>'
     '<img src="x.png" onerror="alert(3)" style="width:9999px">'
     "<style>body{display:none}</style>"
+    '<figure><img src="data:text/html;base64,PHNjcmlwdD4=" alt="图"><figcaption onmouseover="alert(4)">'
+    '图中说明<script>alert(5)</script></figcaption></figure>'
 )
 
 
@@ -40,6 +42,8 @@ def test_the_body_is_sanitised_on_the_server(client, people):
     article.refresh_from_db()
     _assert_clean(article.body)
     assert "正文" in article.body and "链接" in article.body
+    assert "<figcaption>图中说明</figcaption>" in article.body
+    assert "data:" not in article.body
 
 
 def test_photo_captions_credits_and_alt_texts_are_plain_text(client, people):
