@@ -156,11 +156,12 @@ def sign_off_selected(modeladmin, request, queryset):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
-    list_display = ["headline", "status", "section", "created_by", "published_at", "version", "responsible_editor"]
+    list_display = ["headline", "status", "section", "created_by", "published_at", "responsible_editor"]
     list_filter = [QueueFilter, "status", "section", "outlet", "published_at"]
     list_select_related = ["section", "created_by", "responsible_editor"]
     search_fields = ["headline", "kicker", "subtitle", "summary"]
     date_hierarchy = "published_at"
+    ordering = ["-updated_at", "-pk"]  # the desk's latest work first; drafts have no publication time
     show_full_result_count = False
     readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]
     autocomplete_fields = ["section", "outlet", "dateline_outlet", "thumbnail"]
