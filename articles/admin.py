@@ -55,6 +55,14 @@ class ImageAdmin(admin.ModelAdmin):
     readonly_fields = ["preview", "width", "height", "original_filename", "is_placeholder"]
     fields = ["file", "preview", "caption", "credit", "alt_text", "width", "height", "original_filename", "is_placeholder"]
 
+    def has_change_permission(self, request, obj=None):
+        """A photo printed on a live story changes only by those who may correct it (更正)."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.has_perm("articles.withdraw_article"):
+            return True
+        return not obj.placements.filter(article__in=Article.objects.published()).exists()
+
     @admin.display(description=_("preview"))
     def preview(self, obj):
         if not obj.pk or not obj.file:
@@ -93,6 +101,11 @@ class ArticleImageInline(StoryInlineMixin, admin.StackedInline):
     autocomplete_fields = ["image"]
     fields = [("image", "upload"), "caption", ("credit", "alt_text"), "position"]
     verbose_name_plural = _("photos (caption, credit, alt text, order)")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type(formset.form.__name__, (formset.form,), {"user": request.user})
+        return formset
 
 
 class RelatedLinkInline(StoryInlineMixin, admin.StackedInline):
@@ -220,11 +233,6 @@ class ArticleAdmin(admin.ModelAdmin):
             if form.is_correction:
                 workflow.correct(obj, actor=request.user, note=form.cleaned_data["correction_note"])
         super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            inline_form.user = request.user
-        super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

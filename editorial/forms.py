@@ -161,9 +161,21 @@ class ArticleImageForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("image") and not cleaned.get("upload") and not cleaned.get("DELETE"):
+        image = cleaned.get("image")
+        if not image and not cleaned.get("upload") and not cleaned.get("DELETE"):
             raise forms.ValidationError(_("Choose an image or upload a photo."), code="no_image")
+        if image and not cleaned.get("upload") and self._recaptions_live_photo(image, cleaned):
+            raise forms.ValidationError(
+                _("This photo is printed on a published story; only an editor who may correct it can change its caption."),
+                code="live_photo",
+            )
         return cleaned
+
+    def _recaptions_live_photo(self, image, cleaned):
+        changed = any(getattr(image, k) != (cleaned.get(k) or "") for k in ("caption", "credit", "alt_text"))
+        if not changed or (self.user and self.user.has_perm("articles.withdraw_article")):
+            return False
+        return image.placements.filter(article__in=Article.objects.published()).exclude(article=self.instance.article_id).exists()
 
     def save(self, commit=True):
         upload = self.cleaned_data.get("upload")

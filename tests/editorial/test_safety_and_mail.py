@@ -173,3 +173,36 @@ def test_the_demo_accounts_hold_one_role_each():
         "editor": {"责任编辑"},
         "chief": {"总编辑"},
     }
+
+
+def test_a_reporter_cannot_recaption_a_photo_printed_on_a_live_story(client, people):
+    from articles.models import ArticleImage
+
+    live = story_in("published", people)
+    image = Image.objects.create(caption="已发布的图说", file=SimpleUploadedFile("b.png", placeholder_png()))
+    ArticleImage.objects.create(article=live, image=image)
+    client.force_login(people["writer"])
+    client.post(reverse("admin:articles_image_change", args=[image.pk]), {"caption": "偷偷改", "credit": "", "alt_text": ""})
+    image.refresh_from_db()
+    assert image.caption == "已发布的图说"
+
+
+def test_reusing_a_live_photo_on_a_draft_cannot_recaption_it(client, people):
+    from articles.models import ArticleImage
+
+    live = story_in("published", people)
+    image = Image.objects.create(caption="已发布的图说", file=SimpleUploadedFile("c.png", placeholder_png()))
+    ArticleImage.objects.create(article=live, image=image)
+    draft = story_in("draft", people)
+    client.force_login(people["writer"])
+    data = change_form_data(draft)
+    data.update({"photos-TOTAL_FORMS": "1", "photos-0-image": image.pk, "photos-0-caption": "偷偷改",
+                 "photos-0-credit": "", "photos-0-alt_text": "", "photos-0-position": "0"})
+    response = client.post(reverse("admin:articles_article_change", args=[draft.pk]), data)
+    assert response.status_code == 200
+    image.refresh_from_db()
+    assert image.caption == "已发布的图说"
+    assert not draft.photos.exists()
+    data["photos-0-caption"] = "已发布的图说"  # reusing it unchanged is fine
+    assert client.post(reverse("admin:articles_article_change", args=[draft.pk]), data).status_code == 302
+    assert draft.photos.get().image == image
