@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
 from .sanitize import sanitize_html
+from .validators import validate_photo_upload
 
 
 class Section(models.Model):
@@ -97,7 +98,11 @@ class Image(models.Model):
     """A photo, kept once and used by any number of stories."""
 
     file = models.ImageField(
-        _("file"), upload_to="photos/%Y/%m/", width_field="width", height_field="height"
+        _("file"),
+        upload_to="photos/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_photo_upload],
     )
     width = models.PositiveIntegerField(_("width"), editable=False, default=0)
     height = models.PositiveIntegerField(_("height"), editable=False, default=0)

@@ -4,6 +4,7 @@ Every rendition is re-encoded from decoded pixels with EXIF orientation applied,
 so nothing of the original's metadata (camera, GPS location) reaches readers.
 """
 
+import functools
 import io
 from pathlib import Path
 
@@ -67,11 +68,20 @@ def get_rendition(image, spec):
     return make_rendition(image, spec)
 
 
+@functools.lru_cache(maxsize=64)
+def _render_small(data, spec):
+    return render(io.BytesIO(data), spec)
+
+
 def make_rendition(image, spec):
     from .models import Rendition
 
     with image.file.open("rb") as source:
-        data, extension = render(source, spec)
+        if image.is_placeholder:
+            # Placeholders repeat (same bytes for every missing photo): render each once per process.
+            data, extension = _render_small(source.read(), spec)
+        else:
+            data, extension = render(source, spec)
     stem = Path(image.file.name).stem
     rendition = Rendition(image=image, spec=spec, file=ContentFile(data, name=f"{stem}-{spec}.{extension}"))
     try:
@@ -97,6 +107,7 @@ def _font(size):
     return ImageFont.load_default(size=size), False
 
 
+@functools.lru_cache(maxsize=256)
 def placeholder_png(original_filename=""):
     """A clearly marked stand-in for a photo whose bytes are missing: PNG bytes."""
     width, height = PLACEHOLDER_SIZE

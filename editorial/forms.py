@@ -4,12 +4,16 @@ from html import unescape
 
 import nh3
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.widgets import AdminProseEditorWidget
 
+from articles.forms import ImageForm, PhotoField
 from articles.models import Article, ArticleImage, Image
+from articles.photo_metadata import without_location
+from articles.validators import mark_checked
 
 from . import revisions
 
@@ -132,7 +136,7 @@ class ArticleAdminForm(forms.ModelForm):
 class ArticleImageForm(forms.ModelForm):
     """A photo on the story: pick an existing image or upload one, with caption, credit, alt text."""
 
-    upload = forms.ImageField(label=_("Upload a photo"), required=False)
+    upload = PhotoField(label=_("Upload a photo"), required=False)
     caption = forms.CharField(label=_("Caption (图说)"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30}))
     credit = forms.CharField(label=_("Credit"), required=False, max_length=200)
     alt_text = forms.CharField(label=_("Alt text"), required=False, max_length=300)
@@ -158,6 +162,20 @@ class ArticleImageForm(forms.ModelForm):
 
     def clean_alt_text(self):
         return plain_text(self.cleaned_data.get("alt_text"))
+
+    def clean_upload(self):
+        """Stored without the location the camera wrote into it, like the photo library's uploads."""
+        upload = self.cleaned_data.get("upload")
+        if not isinstance(upload, UploadedFile):
+            return upload
+        upload.seek(0)
+        cleaned = without_location(upload.read())
+        upload.seek(0)
+        if cleaned is None:
+            return upload
+        stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
+        mark_checked(stripped)
+        return stripped
 
     def clean(self):
         cleaned = super().clean()
@@ -193,12 +211,9 @@ class ArticleImageForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
-class ImageAdminForm(forms.ModelForm):
-    """The photo library's form: captions, credits and alt texts are plain text."""
-
-    class Meta:
-        model = Image
-        fields = ["file", "caption", "credit", "alt_text"]
+class ImageAdminForm(ImageForm):
+    """The photo library's form: the upload checks of ImageForm, and captions,
+    credits and alt texts kept as plain text."""
 
     def clean_caption(self):
         return plain_text(self.cleaned_data.get("caption"))

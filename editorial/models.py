@@ -97,7 +97,8 @@ class EditingSession(models.Model):
     """Who last opened a story's change page, so others are warned they are not alone."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # SET_NULL like every link to an account (deleting one never cascades); such rows are ignored.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     opened_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

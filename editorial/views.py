@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -169,9 +170,10 @@ def render_as_public(request, article, data=None, banner=""):
 
 
 def _banner(text):
+    # Styled from a stylesheet, not a style attribute: the Content-Security-Policy allows no inline styles.
     return format_html(
-        '<div class="preview-banner" role="status" style="background:#b00020;color:#fff;padding:.5em 1em;'
-        'font:14px/1.4 sans-serif;position:sticky;top:0;z-index:10">{}</div>',
+        '<link rel="stylesheet" href="{}"><div class="preview-banner" role="status">{}</div>',
+        static("editorial/preview.css"),
         text,
     )
 
@@ -233,7 +235,9 @@ def note_editing(article, user, editing=True):
     since = now - timedelta(minutes=getattr(settings, "NEWSROOM_EDITING_MINUTES", 10))
     return [
         (revisions.display_name(s.user), s.opened_at)
-        for s in EditingSession.objects.filter(article=article, opened_at__gte=since).exclude(user=user).select_related("user")
+        for s in EditingSession.objects.filter(article=article, opened_at__gte=since, user__isnull=False)
+        .exclude(user=user)
+        .select_related("user")
     ]
 
 

@@ -20,6 +20,7 @@ NEWSROOM_SEPARATION_OF_DUTIES  "0" lets one person do both reviews (small newsro
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -205,3 +206,85 @@ LOGGING = {
 # Serve MEDIA_URL from Django itself (single server, no nginx). On by default so a
 # fresh install shows its photos; turn off where nginx or object storage serves media.
 NEWSROOM_SERVE_MEDIA = env_bool("NEWSROOM_SERVE_MEDIA", default=True)
+
+# Django 6 behaviour now: URL fields without a scheme mean https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# ===========================================================================
+# Security: uploads, login throttling, headers, cookies (issue 6).
+# Kept together here so the rest of the file stays as it was; docs/production.md
+# lists the environment a public server needs.
+# ===========================================================================
+INSTALLED_APPS += [
+    "newsroom",  # its template tags (CSP nonce) and the backup/restore commands
+    "axes",
+]
+
+# Photos: refuse files whose header declares more pixels than this, before decoding.
+NEWSROOM_MAX_IMAGE_PIXELS = int(os.environ.get("NEWSROOM_MAX_IMAGE_PIXELS", str(60_000_000)))
+
+# Login throttling (django-axes): five wrong passwords for one user name from one
+# address lock that pair out for a while; the right password resets the count.
+AUTHENTICATION_BACKENDS = [
+    "newsroom.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must come last
+AXES_FAILURE_LIMIT = int(os.environ.get("NEWSROOM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("NEWSROOM_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "newsroom.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "newsroom.security.client_ip"
+AXES_VERBOSE = False
+# How many reverse proxies (nginx, a load balancer) stand in front of the app and
+# append to X-Forwarded-For; 0 means clients connect directly.
+NEWSROOM_PROXY_COUNT = int(os.environ.get("NEWSROOM_PROXY_COUNT", "0"))
+
+# A delete refused because stories still use the thing: a message, never a 500.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "newsroom.security.ProtectedDeleteMiddleware",
+)
+
+# Cookies: never readable by page scripts; sent over HTTPS only in production.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if SECURE_SSL:
+    SESSION_COOKIE_NAME = "__Secure-sessionid"
+    CSRF_COOKIE_NAME = "__Secure-csrftoken"
+
+# Content-Security-Policy (django-csp) on every response, static files included.
+# Scripts and styles come only from this site. The admin's rich-text editor needs two
+# inline things: its import map (a script, given the per-request nonce) and its base
+# stylesheet (allowed by hash, computed from the installed editor).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "newsroom.security.SecurityHeadersMiddleware"
+)
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+from newsroom.csp_sources import editor_style_hashes, origins  # noqa: E402
+
+_ASSET_ORIGINS = origins(STATIC_URL, MEDIA_URL) + env_list("NEWSROOM_CSP_EXTRA_SOURCES")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *_ASSET_ORIGINS],
+        "style-src": [SELF, *editor_style_hashes(), *_ASSET_ORIGINS],
+        "img-src": [SELF, "data:", *_ASSET_ORIGINS],
+        "font-src": [SELF, "data:", *_ASSET_ORIGINS],
+        "connect-src": [SELF],
+        "media-src": [SELF, *_ASSET_ORIGINS],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": SECURE_SSL,
+    },
+}

@@ -7,6 +7,10 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path_factory):
-    """Photos and renditions written by tests go to a throwaway folder."""
+def _test_storage(settings, tmp_path_factory):
+    """Photos and renditions go to a throwaway folder; static files need no collectstatic."""
     settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,45 @@
+"""Forms the newsroom's staff fill in, beyond what the admin builds by itself."""
+
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+
+from .models import Image
+from .photo_metadata import without_location
+from .validators import mark_checked, validate_photo_upload
+
+
+class PhotoField(forms.ImageField):
+    """An image upload that says precisely why a file is refused.
+
+    Django's ImageField answers every bad file with one generic sentence; the
+    newsroom's checks run first so the editor learns whether the file was too big,
+    not a photo, damaged or too many pixels.
+    """
+
+    def to_python(self, data):
+        if data is not None and data is not False:
+            validate_photo_upload(data)
+        return super().to_python(data)
+
+
+class ImageForm(forms.ModelForm):
+    """A photo with its caption and credit; the file must pass validate_photo_upload,
+    and is stored without the location the camera wrote into it."""
+
+    class Meta:
+        model = Image
+        fields = ["file", "caption", "credit", "alt_text"]
+        field_classes = {"file": PhotoField}
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged on edit, or cleared
+        upload.seek(0)
+        cleaned = without_location(upload.read())
+        upload.seek(0)
+        if cleaned is None:
+            return upload
+        stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
+        mark_checked(stripped)
+        return stripped
