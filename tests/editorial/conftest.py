@@ -134,8 +134,3 @@ def change_form_data(article, **overrides):
     data.update(overrides)
     return data
 
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Pages render without a collectstatic manifest (tests never run collectstatic)."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -119,6 +119,13 @@ def test_a_send_back_at_final_review_reaches_the_writer_and_the_first_review_edi
     assert "标题不准确" in mail.outbox[0].body
 
 
+def test_a_send_back_at_first_review_reaches_the_writer(people, django_capture_on_commit_callbacks):
+    article = story_in("first_review", people)
+    to = _sent(django_capture_on_commit_callbacks, lambda: workflow.send_back(article, actor=people["reviewer"], reason="补充来源"))
+    assert to == {"writer@example.com"}
+    assert mail.outbox[0].subject == f"[退回] {article.headline}"
+
+
 def test_the_writer_hears_when_published_or_withdrawn(people, django_capture_on_commit_callbacks):
     article = story_in("final_review", people)
     assert _sent(django_capture_on_commit_callbacks, lambda: workflow.sign_off(article, actor=people["editor"])) == {"writer@example.com"}
