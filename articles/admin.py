@@ -1,10 +1,16 @@
 """The newsroom's admin for stories and what is printed around them."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import path
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .forms import ImageForm
+from editorial import queues, revisions, roles, views as editorial_views, workflow
+from editorial.forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
+from editorial.models import ReviewEvent
+
 from .models import (
     Article,
     ArticleImage,
@@ -42,12 +48,20 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    form = ImageForm
+    form = ImageAdminForm
     list_display = ["preview", "caption", "credit", "width", "height", "is_placeholder", "created_at"]
     list_filter = ["is_placeholder", "created_at"]
     search_fields = ["caption", "credit", "alt_text", "original_filename"]
     readonly_fields = ["preview", "width", "height", "original_filename", "is_placeholder"]
     fields = ["file", "preview", "caption", "credit", "alt_text", "width", "height", "original_filename", "is_placeholder"]
+
+    def has_change_permission(self, request, obj=None):
+        """A photo printed on a live story changes only by those who may correct it (更正)."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.has_perm("articles.withdraw_article"):
+            return True
+        return not obj.placements.filter(article__in=Article.objects.published()).exists()
 
     @admin.display(description=_("preview"))
     def preview(self, obj):
@@ -57,46 +71,199 @@ class ImageAdmin(admin.ModelAdmin):
         return format_html('<img src="{}" width="{}" height="{}" alt="">', rendition.url, rendition.width // 2, rendition.height // 2)
 
 
-class BylineInline(admin.TabularInline):
+class StoryInlineMixin:
+    """Inlines follow the story: editable exactly when the story is editable by this user."""
+
+    def _story_editable(self, request, obj):
+        return obj is None or roles.can(request.user, "edit", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._story_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._story_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._story_editable(request, obj)
+
+
+class BylineInline(StoryInlineMixin, admin.TabularInline):
     model = Byline
     extra = 0
     autocomplete_fields = ["person"]
+    fields = ["person", "role", "position"]
 
 
-class ArticleImageInline(admin.TabularInline):
+class ArticleImageInline(StoryInlineMixin, admin.StackedInline):
     model = ArticleImage
+    form = ArticleImageForm
     extra = 0
     autocomplete_fields = ["image"]
+    fields = [("image", "upload"), "caption", ("credit", "alt_text"), "position"]
+    verbose_name_plural = _("photos (caption, credit, alt text, order)")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type(formset.form.__name__, (formset.form,), {"user": request.user})
+        return formset
 
 
-class RelatedLinkInline(admin.StackedInline):
+class RelatedLinkInline(StoryInlineMixin, admin.StackedInline):
     model = RelatedLink
     fk_name = "article"
     extra = 0
     autocomplete_fields = ["target", "outlet"]
+    fields = [("target", "position"), ("url", "title"), ("outlet", "published_at")]
 
 
-class RecommendationInline(admin.TabularInline):
+class RecommendationInline(StoryInlineMixin, admin.TabularInline):
     model = Recommendation
     fk_name = "article"
     extra = 0
     autocomplete_fields = ["target"]
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The dashboard's queues as a filter on the story list."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, label, _fn in queues.QUEUES]
+
+    def queryset(self, request, queryset):
+        fn = queues.QUEUE_FILTERS.get(self.value())
+        return fn(request.user, queryset) if fn else queryset
+
+
+def _run_step(modeladmin, request, queryset, step, **kwargs):
+    """Apply one workflow step to each selected story; report what was refused and why."""
+    done = 0
+    for article in queryset:
+        try:
+            getattr(workflow, step)(article, actor=request.user, **kwargs)
+            done += 1
+        except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
+            text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+            modeladmin.message_user(request, f"《{article.headline}》: {text}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, gettext("%(n)d stories moved.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.action(description=_("Submit selected stories for review"), permissions=["submit"])
+def submit_selected(modeladmin, request, queryset):
+    _run_step(modeladmin, request, queryset, "submit")
+
+
+@admin.action(description=_("Pass selected stories at first review"), permissions=["review"])
+def pass_selected(modeladmin, request, queryset):
+    _run_step(modeladmin, request, queryset, "pass_first_review")
+
+
+@admin.action(description=_("Sign off and publish selected stories now"), permissions=["sign_off"])
+def sign_off_selected(modeladmin, request, queryset):
+    _run_step(modeladmin, request, queryset, "sign_off")
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "status", "section", "outlet", "published_at", "responsible_editor"]
-    list_filter = ["status", "section", "outlet", "published_at"]
-    list_select_related = ["section", "outlet", "responsible_editor"]
+    form = ArticleAdminForm
+    list_display = ["headline", "status", "section", "created_by", "published_at", "responsible_editor"]
+    list_filter = [QueueFilter, "status", "section", "outlet", "published_at"]
+    list_select_related = ["section", "created_by", "responsible_editor"]
     search_fields = ["headline", "kicker", "subtitle", "summary"]
     date_hierarchy = "published_at"
+    ordering = ["-updated_at", "-pk"]  # the desk's latest work first; drafts have no publication time
     show_full_result_count = False
-    readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version"]
+    readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]
     autocomplete_fields = ["section", "outlet", "dateline_outlet", "thumbnail"]
     inlines = [BylineInline, ArticleImageInline, RelatedLinkInline, RecommendationInline]
+    actions = [submit_selected, pass_selected, sign_off_selected]
     fieldsets = [
         (None, {"fields": ["kicker", "headline", "subtitle", "slug", "section", "tags"]}),
         (_("Source and dateline"), {"fields": ["outlet", "author_line", "dateline_outlet", "dateline_place", "dateline_date"]}),
-        (_("Text"), {"fields": ["summary", "body", "thumbnail", "is_top"]}),
-        (_("Publication"), {"fields": ["status", "published_at", "first_review_editor", "responsible_editor", "version"]}),
+        (_("Text"), {"fields": ["summary", "body", "thumbnail", "is_top", "base_version"]}),
+        (_("Publication"), {"fields": ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]}),
     ]
+
+    # --- who sees and edits what ---------------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match and match.url_name == "autocomplete":
+            # 相关新闻 / 推荐阅读 pickers: published stories plus the user's own.
+            return queryset.filter(pk__in=Article.objects.published().values("pk")) | queues.visible_to(request.user, queryset)
+        return queues.visible_to(request.user, queryset)
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or roles.can(request.user, "edit", obj)
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("articles.submit_article")
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("articles.review_article")
+
+    def has_sign_off_permission(self, request):
+        return request.user.has_perm("articles.sign_off_article")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Article.Status.PUBLISHED and self.has_change_permission(request, obj):
+            fieldsets = [(_("Correction (更正)"), {"fields": ["correction_note"]}), *fieldsets]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    # --- saving: versions, conflicts, corrections ---------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            obj.version = 1
+        else:
+            revisions.keep_baseline(obj)
+            revisions.bump_version(obj)
+            if form.is_correction:
+                workflow.correct(obj, actor=request.user, note=form.cleaned_data["correction_note"])
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        note = form.cleaned_data.get("correction_note", "") if form.is_correction else ""
+        revisions.record(form.instance, author=request.user, note=(gettext("Correction: ") + note)[:200] if note else "")
+
+    # --- the change page: steps, timeline, presence ----------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        article = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if article is not None:
+            can_edit = roles.can(request.user, "edit", article)
+            extra_context.update(
+                workflow_steps=[(step, workflow.STEP_LABELS[step], step in workflow.REASON_REQUIRED) for step in workflow.available_steps(request.user, article)],
+                timeline=ReviewEvent.objects.filter(article=article).select_related("actor"),
+                sent_back=queues.sent_back_reason(article),
+                others_editing=editorial_views.note_editing(article, request.user, editing=can_edit) if request.method == "GET" else [],
+                can_edit=can_edit,
+                corrections=article.corrections.all(),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/step/<str:step>/", wrap(editorial_views.transition), name="articles_article_step"),
+            path("<int:pk>/versions/", wrap(editorial_views.history), name="articles_article_history"),
+            path("<int:pk>/versions/compare/", wrap(editorial_views.compare), name="articles_article_compare"),
+            path("<int:pk>/versions/restore/", wrap(editorial_views.restore), name="articles_article_restore"),
+            path("<int:pk>/preview/", wrap(editorial_views.preview), name="articles_article_preview"),
+            path("<int:pk>/share/", wrap(editorial_views.share), name="articles_article_share"),
+            *super().get_urls(),
+        ]

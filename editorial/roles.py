@@ -64,10 +64,12 @@ _EDIT_DESK = [
 
 ROLES = {
     REPORTER: [*_WRITE_STORY, "articles.submit_article"],
-    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, "articles.review_article"],
+    # Editors write stories too; they may submit their own (never review them).
+    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, "articles.submit_article", "articles.review_article"],
     RESPONSIBLE_EDITOR: [
         *_WRITE_STORY,
         *_EDIT_DESK,
+        "articles.submit_article",
         "articles.review_article",
         "articles.sign_off_article",
         "articles.withdraw_article",
@@ -111,3 +113,84 @@ def user_roles(user):
     if user.is_superuser:
         roles.add(CHIEF_EDITOR)
     return roles
+
+
+# What each step asks of the person (the story's status is workflow.py's business).
+STEP_PERMISSIONS = {
+    "submit": "articles.submit_article",
+    "pass_first_review": "articles.review_article",
+    "sign_off": "articles.sign_off_article",
+    "withdraw": "articles.withdraw_article",
+    "correct": "articles.withdraw_article",
+}
+
+
+def separation_of_duties():
+    """On unless a small newsroom turns it off (NEWSROOM_SEPARATION_OF_DUTIES=0)."""
+    from django.conf import settings
+
+    return getattr(settings, "NEWSROOM_SEPARATION_OF_DUTIES", True)
+
+
+def is_writer(user, article):
+    """The account that wrote the story, or one standing behind a person on its byline."""
+    if not user.is_authenticated or article.pk is None:
+        return False
+    if article.created_by_id == user.pk:
+        return True
+    return article.bylines.filter(person__user=user).exists()
+
+
+def sees_all_stories(user):
+    """Editors see every story; a reporter sees only their own."""
+    return user.is_active and user.has_perm("articles.review_article")
+
+
+def can(user, step, article):
+    """May `user`, as a person, take `step` on `article`? (Its status is checked by the workflow.)
+
+    Steps: the workflow's (submit, pass_first_review, send_back, sign_off,
+    withdraw, correct) and "edit". Separation of duties: a writer never
+    reviews their own story, and whoever passed first review does not sign
+    off the same version, unless NEWSROOM_SEPARATION_OF_DUTIES is off.
+    """
+    from articles.models import Article
+
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if step == "edit":
+        return _can_edit(user, article)
+    if step == "send_back":
+        final = article.status in {Article.Status.FINAL_REVIEW, Article.Status.SCHEDULED}
+        permission = "articles.sign_off_article" if final else "articles.review_article"
+    else:
+        permission = STEP_PERMISSIONS[step]
+    if not user.has_perm(permission):
+        return False
+    chief = CHIEF_EDITOR in user_roles(user)
+    if step == "submit":
+        return chief or is_writer(user, article)
+    if step in {"pass_first_review", "send_back", "sign_off"} and separation_of_duties():
+        if is_writer(user, article):
+            return False
+        if step == "sign_off" and article.first_review_editor_id:
+            if article.first_review_editor.user_id == user.pk:
+                return False
+    return True
+
+
+def _can_edit(user, article):
+    from articles.models import Article
+
+    if not user.has_perm("articles.change_article"):
+        return False
+    status = article.status
+    if status == Article.Status.DRAFT:
+        return is_writer(user, article) or user.has_perm("articles.review_article")
+    if status == Article.Status.FIRST_REVIEW:
+        return user.has_perm("articles.review_article")
+    if status in {Article.Status.FINAL_REVIEW, Article.Status.SCHEDULED}:
+        return user.has_perm("articles.sign_off_article")
+    if status == Article.Status.PUBLISHED:
+        return user.has_perm("articles.withdraw_article")  # an edit here is a correction
+    return False

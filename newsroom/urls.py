@@ -18,6 +18,7 @@ urlpatterns = [
     path("sitemap-sections.xml", sitemaps.sections, name="sitemap_sections"),
     path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),
     path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
+    path("review/", include("editorial.urls")),
     path("", include("articles.urls")),
 ]
 

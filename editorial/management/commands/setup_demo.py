@@ -39,7 +39,10 @@ class Command(BaseCommand):
             if created:
                 user.first_name = name
                 user.set_password(DEMO_PASSWORD)
-                user.save()
+            if not user.email:
+                # Workflow notices go to the console mail backend by default.
+                user.email = f"{username}@example.com"
+            user.save()
             user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
             person = Person.for_user(user)
             rows.append((username, GROUP_NAMES[role], person.name))

@@ -1,0 +1,225 @@
+"""Admin forms for stories: the rich-text body, the stale-edit check, corrections, photos."""
+
+from html import unescape
+
+import nh3
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django_prose_editor.widgets import AdminProseEditorWidget
+
+from articles.forms import ImageForm, PhotoField
+from articles.models import Article, ArticleImage, Image
+from articles.photo_metadata import without_location
+from articles.validators import mark_checked
+
+from . import revisions
+
+# What the body editor offers; articles.sanitize.sanitize_html cleans it again on save.
+BODY_EDITOR = {
+    "extensions": {
+        "Bold": True,
+        "Italic": True,
+        "Underline": True,
+        "Strike": True,
+        "Subscript": True,
+        "Superscript": True,
+        "Heading": {"levels": [2, 3, 4]},
+        "BulletList": True,
+        "OrderedList": True,
+        "ListItem": True,
+        "Blockquote": True,
+        "HorizontalRule": True,
+        "HardBreak": True,
+        "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+        "Figure": True,
+        "Image": True,
+        "Caption": True,
+    }
+}
+
+
+def plain_text(value):
+    """A caption, credit or alt text with any markup removed (it is printed as text)."""
+    if not value:
+        return ""
+    return unescape(nh3.clean(value, tags=set(), attributes={})).strip()
+
+
+class ArticleAdminForm(forms.ModelForm):
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    correction_note = forms.CharField(
+        label=_("Correction note (更正说明)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("This story is published: saving is a correction, printed under it with today's date."),
+    )
+
+    class Meta:
+        model = Article
+        fields = "__all__"
+        widgets = {"body": AdminProseEditorWidget(config=BODY_EDITOR, preset="configurable")}
+
+    # Set by ArticleAdmin.get_form.
+    user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["base_version"].initial = self.instance.version
+        self.conflict = None
+
+    @property
+    def is_correction(self):
+        return self.instance.pk is not None and self.instance.status == Article.Status.PUBLISHED
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_correction and not (cleaned.get("correction_note") or "").strip():
+            self.add_error("correction_note", forms.ValidationError(_("A correction needs a note."), code="reason_required"))
+        if self.instance.pk:
+            try:
+                # Locks the story row until the admin's transaction ends, so no one saves in between.
+                revisions.check_version(self.instance, cleaned.get("base_version"))
+            except revisions.EditConflict as conflict:
+                self.conflict = conflict
+                refused = self._keep_refused_edit(cleaned)
+                raise forms.ValidationError(self._conflict_message(conflict, refused), code="edit_conflict")
+        return cleaned
+
+    def _keep_refused_edit(self, cleaned):
+        """Save the refused edit as a version of its own, so both edits survive."""
+        current = Article.objects.get(pk=self.instance.pk)
+        data = revisions.snapshot(current)
+        for name in revisions.TEXT_FIELDS:
+            if name in cleaned:
+                data[name] = cleaned[name]
+        for name in revisions.FK_FIELDS:
+            if name in cleaned:
+                value = cleaned[name]
+                data[f"{name}_id"] = value.pk if value else None
+                data[f"{name}_label"] = str(value) if value else ""
+        if cleaned.get("dateline_date"):
+            data["dateline_date"] = cleaned["dateline_date"].isoformat()
+        if "tags" in cleaned:
+            data["tags"] = sorted(str(t) for t in cleaned["tags"])
+        note = _("Refused edit: started from version %(n)s") % {"n": cleaned.get("base_version")}
+        return revisions.record(current, author=self.user, note=str(note), applied=False, data=data)
+
+    def _conflict_message(self, conflict, refused):
+        latest = conflict.latest
+        compare = reverse("admin:articles_article_compare", args=[self.instance.pk])
+        who = latest.author_name if latest else _("someone else")
+        when = latest.created_at if latest else None
+        return format_html(
+            '{} <a href="{}?a={}&amp;b={}">{}</a>',
+            _(
+                "Not saved: %(who)s saved this story (version %(v)s, %(when)s) after you opened version %(base)s. "
+                "Your edit is kept as version %(mine)s; nothing was overwritten. Compare the two, then reload to continue."
+            )
+            % {
+                "who": who,
+                "v": latest.number if latest else "?",
+                "when": f"{when:%Y-%m-%d %H:%M}" if when else "",
+                "base": conflict.base_version,
+                "mine": refused.number,
+            },
+            compare,
+            latest.number if latest else refused.number,
+            refused.number,
+            _("Compare the two versions"),
+        )
+
+
+class ArticleImageForm(forms.ModelForm):
+    """A photo on the story: pick an existing image or upload one, with caption, credit, alt text."""
+
+    upload = PhotoField(label=_("Upload a photo"), required=False)
+    caption = forms.CharField(label=_("Caption (图说)"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30}))
+    credit = forms.CharField(label=_("Credit"), required=False, max_length=200)
+    alt_text = forms.CharField(label=_("Alt text"), required=False, max_length=300)
+
+    class Meta:
+        model = ArticleImage
+        fields = ["image", "upload", "caption", "credit", "alt_text", "position"]
+
+    user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].required = False
+        if self.instance.pk and self.instance.image_id:
+            image = self.instance.image
+            self.initial.update(caption=image.caption, credit=image.credit, alt_text=image.alt_text)
+
+    def clean_caption(self):
+        return plain_text(self.cleaned_data.get("caption"))
+
+    def clean_credit(self):
+        return plain_text(self.cleaned_data.get("credit"))
+
+    def clean_alt_text(self):
+        return plain_text(self.cleaned_data.get("alt_text"))
+
+    def clean_upload(self):
+        """Stored without the location the camera wrote into it, like the photo library's uploads."""
+        upload = self.cleaned_data.get("upload")
+        if not isinstance(upload, UploadedFile):
+            return upload
+        upload.seek(0)
+        cleaned = without_location(upload.read())
+        upload.seek(0)
+        if cleaned is None:
+            return upload
+        stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
+        mark_checked(stripped)
+        return stripped
+
+    def clean(self):
+        cleaned = super().clean()
+        image = cleaned.get("image")
+        if not image and not cleaned.get("upload") and not cleaned.get("DELETE"):
+            raise forms.ValidationError(_("Choose an image or upload a photo."), code="no_image")
+        if image and not cleaned.get("upload") and self._recaptions_live_photo(image, cleaned):
+            raise forms.ValidationError(
+                _("This photo is printed on a published story; only an editor who may correct it can change its caption."),
+                code="live_photo",
+            )
+        return cleaned
+
+    def _recaptions_live_photo(self, image, cleaned):
+        changed = any(getattr(image, k) != (cleaned.get(k) or "") for k in ("caption", "credit", "alt_text"))
+        if not changed or (self.user and self.user.has_perm("articles.withdraw_article")):
+            return False
+        return image.placements.filter(article__in=Article.objects.published()).exclude(article=self.instance.article_id).exists()
+
+    def save(self, commit=True):
+        upload = self.cleaned_data.get("upload")
+        fields = {k: self.cleaned_data.get(k, "") for k in ("caption", "credit", "alt_text")}
+        if upload:
+            image = Image(original_filename=upload.name[:255], uploaded_by=self.user, **fields)
+            image.file.save(upload.name, upload, save=False)
+            image.save()
+            self.instance.image = image
+        else:
+            image = self.cleaned_data["image"]
+            changed = {k: v for k, v in fields.items() if getattr(image, k) != v}
+            if changed:
+                Image.objects.filter(pk=image.pk).update(**changed)
+        return super().save(commit=commit)
+
+
+class ImageAdminForm(ImageForm):
+    """The photo library's form: the upload checks of ImageForm, and captions,
+    credits and alt texts kept as plain text."""
+
+    def clean_caption(self):
+        return plain_text(self.cleaned_data.get("caption"))
+
+    def clean_credit(self):
+        return plain_text(self.cleaned_data.get("credit"))
+
+    def clean_alt_text(self):
+        return plain_text(self.cleaned_data.get("alt_text"))

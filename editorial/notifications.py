@@ -1,0 +1,94 @@
+"""Mail about stories on the move, sent after the step's transaction commits.
+
+When a story arrives in a queue, everyone who can act on it there hears of it;
+its writer hears when it is sent back, published or withdrawn. A send-back at
+final review also reaches the first-review editor who passed it.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db.models import Q
+from django.urls import reverse
+
+from articles.models import Article
+
+from . import roles
+from .models import ReviewEvent
+
+A = ReviewEvent.Action
+
+
+def _staff_with_mail():
+    groups = list(roles.GROUP_NAMES.values())
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .exclude(email="")
+        .filter(Q(groups__name__in=groups) | Q(is_superuser=True))
+        .distinct()
+    )
+
+
+def _writers(article):
+    users = get_user_model().objects.filter(
+        Q(pk=article.created_by_id) | Q(person__bylines__article=article), is_active=True
+    ).exclude(email="")
+    return list(users.distinct())
+
+
+def _who_can(article, steps, exclude=None):
+    return [
+        user
+        for user in _staff_with_mail()
+        if user.pk != getattr(exclude, "pk", None) and any(roles.can(user, step, article) for step in steps)
+    ]
+
+
+def recipients(event):
+    """Who hears of `event`, and what the mail says: (subject, [users])."""
+    article = event.article
+    headline = article.headline
+    if event.action == A.SUBMITTED:
+        return f"[待初审] {headline}", _who_can(article, ["pass_first_review"], exclude=event.actor)
+    if event.action == A.PASSED:
+        return f"[待终审] {headline}", _who_can(article, ["sign_off"], exclude=event.actor)
+    if event.action == A.SENT_BACK:
+        users = _writers(article)
+        if event.from_status in {Article.Status.FINAL_REVIEW, Article.Status.SCHEDULED}:
+            passed = (
+                ReviewEvent.objects.filter(article=article, action=A.PASSED, created_at__lte=event.created_at)
+                .select_related("actor")
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+            if passed and passed.actor and passed.actor.email and passed.actor not in users:
+                users.append(passed.actor)
+        return f"[退回] {headline}", users
+    if event.action in {A.SIGNED_OFF, A.PUBLISHED_DUE}:
+        return f"[已发布] {headline}", _writers(article)
+    if event.action == A.WITHDRAWN:
+        return f"[已撤稿] {headline}", _writers(article)
+    return "", []
+
+
+def story_moved(event_pk):
+    event = ReviewEvent.objects.select_related("article", "actor").filter(pk=event_pk).first()
+    if event is None:
+        return 0
+    subject, users = recipients(event)
+    if not users:
+        return 0
+    link = reverse("admin:articles_article_change", args=[event.article_id])
+    body = "\n".join(
+        line
+        for line in [
+            f"《{event.article.headline}》",
+            f"{event.get_action_display()}: {event.actor_name}, {event.created_at:%Y-%m-%d %H:%M}",
+            f"{event.note}" if event.note else "",
+            f"{getattr(settings, 'NEWSROOM_ADMIN_ORIGIN', '')}{link}",
+        ]
+        if line
+    )
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users]
+    return send_mass_mail(messages, fail_silently=True)

@@ -1,0 +1,192 @@
+"""Every change of Article.status: draft -> first_review -> final_review -> published
+(or scheduled -> published) -> withdrawn; send_back returns to draft with a reason.
+
+Each step checks the person (`roles.can`, else PermissionDenied) and the story's
+current status (else TransitionNotAllowed), saves, and appends one ReviewEvent,
+all in one transaction: a refused step changes nothing. Mail goes out only
+after the transaction commits. The admin, management commands and any API
+call these functions and nothing else to move a story.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from articles.models import Article, Correction, Person
+
+from . import roles
+from .models import ReviewEvent
+from .revisions import display_name
+
+S = Article.Status
+
+# step -> statuses it may start from
+ALLOWED_FROM = {
+    "submit": {S.DRAFT},
+    "pass_first_review": {S.FIRST_REVIEW},
+    "send_back": {S.FIRST_REVIEW, S.FINAL_REVIEW, S.SCHEDULED},
+    "sign_off": {S.FINAL_REVIEW},
+    "withdraw": {S.PUBLISHED, S.SCHEDULED},
+    "correct": {S.PUBLISHED},
+}
+STEPS = list(ALLOWED_FROM)
+REASON_REQUIRED = {"send_back", "withdraw", "correct"}
+STEP_LABELS = {
+    "submit": _("Submit for review"),
+    "pass_first_review": _("Pass first review"),
+    "send_back": _("Send back"),
+    "sign_off": _("Sign off"),
+    "withdraw": _("Withdraw (撤稿)"),
+    "correct": _("Correct (更正)"),
+}
+
+
+class TransitionNotAllowed(Exception):
+    """The story is not in a status this step starts from."""
+
+
+class ReasonRequired(ValidationError):
+    """Send back, withdraw and correct must say why."""
+
+
+def available_steps(user, article):
+    """The steps `user` may take on `article` now: what the change page offers as buttons."""
+    return [step for step in STEPS if article.status in ALLOWED_FROM[step] and roles.can(user, step, article)]
+
+
+def _lock(article):
+    return Article.objects.select_for_update(of=("self",)).select_related("first_review_editor").get(pk=article.pk)
+
+
+def _check(actor, step, article, reason=None):
+    if not roles.can(actor, step, article):
+        raise PermissionDenied(_("You may not %(step)s this story.") % {"step": STEP_LABELS[step]})
+    if article.status not in ALLOWED_FROM[step]:
+        raise TransitionNotAllowed(
+            _("“%(step)s” is not possible while the story is “%(status)s”.")
+            % {"step": STEP_LABELS[step], "status": article.get_status_display()}
+        )
+    if step in REASON_REQUIRED and not (reason or "").strip():
+        raise ReasonRequired(_("Please give a reason."), code="reason_required")
+
+
+def _record(article, actor, action, *, from_status, note=""):
+    event = ReviewEvent.objects.create(
+        article=article,
+        action=action,
+        actor=actor,
+        actor_name=display_name(actor) if actor else "定时发布",
+        from_status=from_status,
+        to_status=article.status,
+        note=(note or "").strip(),
+        version=article.version,
+    )
+    from . import notifications
+
+    transaction.on_commit(lambda: notifications.story_moved(event.pk))
+    return event
+
+
+def _move(article, status, *fields):
+    article.status = status
+    article.save(update_fields=["status", "updated_at", *fields])
+
+
+@transaction.atomic
+def submit(article, *, actor, note=""):
+    """A writer hands a draft to first review."""
+    article = _lock(article)
+    _check(actor, "submit", article)
+    from_status = article.status
+    _move(article, S.FIRST_REVIEW)
+    _record(article, actor, ReviewEvent.Action.SUBMITTED, from_status=from_status, note=note)
+    return article
+
+
+@transaction.atomic
+def pass_first_review(article, *, actor, note=""):
+    """初审: the first-review editor passes the story on to final review, and is recorded."""
+    article = _lock(article)
+    _check(actor, "pass_first_review", article)
+    from_status = article.status
+    article.first_review_editor = Person.for_user(actor)
+    _move(article, S.FINAL_REVIEW, "first_review_editor")
+    _record(article, actor, ReviewEvent.Action.PASSED, from_status=from_status, note=note)
+    return article
+
+
+@transaction.atomic
+def send_back(article, *, actor, reason):
+    """Either reviewer returns the story to its writer as a draft, saying why."""
+    article = _lock(article)
+    _check(actor, "send_back", article, reason)
+    from_status = article.status
+    # Kept on the event for the notice to the first-review editor; the story itself is unreviewed again.
+    article.first_review_editor = None
+    article.responsible_editor = None
+    if from_status == S.SCHEDULED:
+        article.published_at = None
+    _move(article, S.DRAFT, "first_review_editor", "responsible_editor", "published_at")
+    _record(article, actor, ReviewEvent.Action.SENT_BACK, from_status=from_status, note=reason)
+    return article
+
+
+@transaction.atomic
+def sign_off(article, *, actor, publish_at=None, note=""):
+    """责任编辑 signs the story off: published now, or scheduled for `publish_at`."""
+    article = _lock(article)
+    _check(actor, "sign_off", article)
+    from_status, now = article.status, timezone.now()
+    article.published_at = publish_at if publish_at and publish_at > now else now
+    scheduled = article.published_at > now
+    article.responsible_editor = Person.for_user(actor)
+    _move(article, S.SCHEDULED if scheduled else S.PUBLISHED, "published_at", "responsible_editor")
+    action = ReviewEvent.Action.SCHEDULED if scheduled else ReviewEvent.Action.SIGNED_OFF
+    _record(article, actor, action, from_status=from_status, note=note)
+    return article
+
+
+@transaction.atomic
+def withdraw(article, *, actor, reason):
+    """撤稿: a published (or scheduled) story leaves the site; its page says it was withdrawn."""
+    article = _lock(article)
+    _check(actor, "withdraw", article, reason)
+    from_status = article.status
+    _move(article, S.WITHDRAWN)
+    _record(article, actor, ReviewEvent.Action.WITHDRAWN, from_status=from_status, note=reason)
+    return article
+
+
+@transaction.atomic
+def correct(article, *, actor, note):
+    """更正: a published story stays live; a dated note printed under it says what changed.
+
+    The caller saves the corrected content in the same transaction (the admin's
+    change form, or revisions.restore); if this step refuses, none of it is kept.
+    """
+    locked = _lock(article)
+    _check(actor, "correct", locked, note)
+    Correction.objects.create(
+        article=locked, note=note.strip(), created_by=actor, created_by_name=display_name(actor)
+    )
+    # Recorded against the edited story, so the event names the version the correction made.
+    _record(article, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
+    return article
+
+
+@transaction.atomic
+def publish_due(*, now=None):
+    """Move scheduled stories whose time has come to published (readers already see them).
+
+    Run by cron through `manage.py publish_due`; it exists for the record and
+    the mail, not for visibility, which the public queries decide by time.
+    """
+    now = now or timezone.now()
+    moved = []
+    due = Article.objects.select_for_update().filter(status=S.SCHEDULED, published_at__lte=now)
+    for article in due:
+        _move(article, S.PUBLISHED)
+        _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)
+        moved.append(article)
+    return moved
