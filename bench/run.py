@@ -21,6 +21,9 @@ Options (command line, or environment when run through `make bench`):
   --workers / BENCH_WORKERS          gunicorn workers, default 2 x CPUs + 1
   --worker-class / BENCH_WORKER_CLASS  gunicorn worker class, default sync
   --pages / BENCH_PAGES              comma-separated page names to run (default all)
+  --no-adjacent-floor / BENCH_ADJACENT_FLOOR=0  by default the floor is measured again (for half
+                                     the duration) right before each page and each ratio uses that
+                                     measurement, so a busy shared machine skews both sides alike
   --memory-requests / BENCH_MEMORY_REQUESTS  after the table, serve this many more uncached
                                      story pages and report worker memory growth (default 0: skip)
   --db-prefix / BENCH_DB_PREFIX      database names are <prefix>_10k, _100k, _1m (default newsroom_bench)
@@ -357,6 +360,32 @@ class Server:
                 sizes.append(round(int(match.group(1)) / 1024, 1))
         return sizes
 
+    def worker_cpu_ticks(self):
+        pid = self.process.pid
+        total = 0
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return 0
+        for child in children:
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+    def wait_idle(self, limit=120):
+        """Wait until the workers stop using CPU: requests queued by the last load are done."""
+        deadline = time.monotonic() + limit
+        last = self.worker_cpu_ticks()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.worker_cpu_ticks()
+            if now - last <= 1:
+                return
+            last = now
+
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
@@ -380,6 +409,9 @@ def wrk(base_url, paths, *, duration, connections, threads, cookie=""):
     raw = json.loads(line[len("BENCH_JSON "):])
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw[k] for k in raw if k.startswith("errors_"))
+    if not raw["requests"]:  # not one response within the run: no latency to report
+        return {"rps": 0.0, "requests": 0, "errors": errors, "p50_ms": None, "p95_ms": None, "p99_ms": None,
+                "max_ms": None, "bytes_per_request": None, "note": f"no response within {round(seconds)} s"}
     return {
         "rps": round(raw["requests"] / seconds, 1),
         "requests": raw["requests"],
@@ -390,6 +422,13 @@ def wrk(base_url, paths, *, duration, connections, threads, cookie=""):
         "max_ms": round(raw["max_us"] / 1000, 2),
         "bytes_per_request": round(raw["bytes"] / max(1, raw["requests"])),
     }
+
+
+def loadavg():
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def machine():
@@ -429,7 +468,7 @@ def bench_size(size, options, base_env):
     prepared = json.loads(
         subprocess.run(
             [sys.executable, str(BENCH / "run.py"), "prepare", "--size", str(size), "--seed", str(options.seed)],
-            env=env, cwd=REPO, check=True, capture_output=True, text=True,
+            env=env, cwd=REPO, check=True, stdout=subprocess.PIPE, text=True,
         ).stdout
     )
     print(f"   dataset and URLs ready in {time.monotonic() - began:.0f} s", file=sys.stderr)
@@ -467,13 +506,22 @@ def bench_size(size, options, base_env):
             cookie = prepared["cookie"] if page_options.get("login") else ""
             connections = page_options.get("connections", options.connections)
             base = f"http://127.0.0.1:{servers[server_name].port}"
+            for server in servers.values():
+                server.wait_idle()
+            entry["loadavg_1m"] = loadavg()
+            if options.adjacent_floor and server_name != "floor":
+                # The machine may be shared: measure the floor again right before each page,
+                # so each ratio compares two measurements taken under the same conditions.
+                adjacent = wrk(servers["floor"].url(""), ["/"], duration=max(2, options.duration // 2),
+                               connections=connections, threads=options.threads)
+                entry["floor_rps_adjacent"] = adjacent["rps"]
             if options.warmup:
                 wrk(base, paths, duration=options.warmup, connections=connections, threads=options.threads, cookie=cookie)
             entry.update(wrk(base, paths, duration=options.duration, connections=connections, threads=options.threads, cookie=cookie))
             entry["connections"] = connections
             results[name] = entry
-            print(f"   {name:<18} {entry['rps']:>8.1f} req/s  p50 {entry['p50_ms']:>7.1f} ms  p99 {entry['p99_ms']:>7.1f} ms"
-                  f"  errors {entry['errors']}", file=sys.stderr)
+            print(f"   {name:<18} {entry['rps']:>8.1f} req/s  p50 {fmt(entry['p50_ms']):>7} ms  p99 {fmt(entry['p99_ms']):>7} ms"
+                  f"  errors {entry['errors']}  {entry.get('note', '')}", file=sys.stderr)
         for name, server in servers.items():
             memory[name] = {"after_run_mb": server.worker_rss_mb()}
         if options.memory_requests:
@@ -484,8 +532,9 @@ def bench_size(size, options, base_env):
 
     floor = results.get("floor", {}).get("rps")
     for entry in results.values():
-        if floor and entry.get("rps"):
-            entry["floor_share"] = round(entry["rps"] / floor, 3)
+        reference = entry.get("floor_rps_adjacent") or floor
+        if reference and entry.get("rps"):
+            entry["floor_share"] = round(entry["rps"] / reference, 3)
     return {
         "size": size,
         "database": database,
@@ -532,22 +581,25 @@ def table(run):
         lines += [
             f"### {result['stories']:,} stories",
             "",
-            "| page | req/s | × floor | p50 ms | p99 ms | SQL queries (miss / hit) | errors |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| page | req/s | floor req/s | × floor | p50 ms | p99 ms | SQL queries (miss / hit) | errors | load |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, entry in result["pages"].items():
             if entry.get("result") == "n/a":
-                lines.append(f"| {name} | n/a | | | | | status {entry.get('status')} |")
+                lines.append(f"| {name} | n/a | | | | | | status {entry.get('status')} | |")
                 continue
             queries = f"{entry.get('queries', 0)} / {entry.get('queries_cached', 0)}" if name != "floor" else "0"
+            reference = entry.get("floor_rps_adjacent") or (entry["rps"] if name == "floor" else None)
             lines.append(
-                f"| {name} | {fmt(entry.get('rps'))} | {fmt(entry.get('floor_share'), 2)} | {fmt(entry.get('p50_ms'))} "
-                f"| {fmt(entry.get('p99_ms'))} | {queries} | {entry.get('errors', 0)} |"
+                f"| {name} | {fmt(entry.get('rps'))} | {fmt(reference)} | {fmt(entry.get('floor_share'), 3)} "
+                f"| {fmt(entry.get('p50_ms'))} | {fmt(entry.get('p99_ms'))} | {queries} | {entry.get('errors', 0)} "
+                f"| {fmt(entry.get('loadavg_1m'), 2)} |" + (f" {entry['note']}" if entry.get("note") else "")
             )
         memory = result["memory"]
         site = memory.get("site", {}).get("after_run_mb")
         uncached = memory.get("uncached", {}).get("after_run_mb")
-        lines += ["", f"Worker memory after the run (MB, per worker): site {site}, uncached {uncached}."]
+        lines += ["", "floor req/s: the bare view measured right before the page; load: the 1-minute load average then.",
+                  "", f"Worker memory after the run (MB, per worker): site {site}, uncached {uncached}."]
         growth = memory.get("growth")
         if growth:
             lines.append(
@@ -620,6 +672,9 @@ def main():
     parser.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))))
     parser.add_argument("--worker-class", default=env("BENCH_WORKER_CLASS", "sync"))
     parser.add_argument("--pages", default=env("BENCH_PAGES", ""))
+    parser.add_argument("--no-adjacent-floor", dest="adjacent_floor", action="store_false",
+                        default=env("BENCH_ADJACENT_FLOOR", "1") != "0",
+                        help="compare with the one floor measurement only, not one taken right before each page")
     parser.add_argument("--memory-requests", type=int, default=int(env("BENCH_MEMORY_REQUESTS", "0")))
     parser.add_argument("--db-prefix", default=env("BENCH_DB_PREFIX", "newsroom_bench"))
     parser.add_argument("--database-server", default=env("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432"))
