@@ -121,6 +121,9 @@ def prepare(size, seed):
     from articles.models import Article, Section
 
     log = sys.stderr
+    import logging
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the n/a pages' 404s are expected
     have = generated_count()
     generation = None
     if have < size:
@@ -203,14 +206,17 @@ def prepare(size, seed):
             if "None" in url:
                 continue
             clear_caches()
+            began = time.perf_counter()
             with CaptureQueriesContext(connection) as miss:
                 response, final = fetch(client, url)
+            alone_ms = round((time.perf_counter() - began) * 1000, 1)
             entry["status"] = response.status_code
             if response.status_code != 200:
                 continue
             with CaptureQueriesContext(connection) as hit:
                 fetch(client, final)
-            entry.update(url=final, queries=len(miss), queries_cached=len(hit), bytes=len(response.content))
+            entry.update(url=final, queries=len(miss), queries_cached=len(hit), bytes=len(response.content),
+                         alone_ms=alone_ms)
             break
         pages[name] = entry
     if "story uncached" in pages and pages["story uncached"]["url"]:
@@ -517,6 +523,7 @@ def bench_size(size, options, base_env):
                 entry["floor_rps_adjacent"] = adjacent["rps"]
             if options.warmup:
                 wrk(base, paths, duration=options.warmup, connections=connections, threads=options.threads, cookie=cookie)
+                servers[server_name].wait_idle()
             entry.update(wrk(base, paths, duration=options.duration, connections=connections, threads=options.threads, cookie=cookie))
             entry["connections"] = connections
             results[name] = entry
@@ -581,24 +588,26 @@ def table(run):
         lines += [
             f"### {result['stories']:,} stories",
             "",
-            "| page | req/s | floor req/s | × floor | p50 ms | p99 ms | SQL queries (miss / hit) | errors | load |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| page | req/s | floor req/s | × floor | p50 ms | p99 ms | alone ms | SQL queries (miss / hit) | errors | load |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, entry in result["pages"].items():
             if entry.get("result") == "n/a":
-                lines.append(f"| {name} | n/a | | | | | | status {entry.get('status')} | |")
+                lines.append(f"| {name} | n/a | | | | | | | status {entry.get('status')} | |")
                 continue
             queries = f"{entry.get('queries', 0)} / {entry.get('queries_cached', 0)}" if name != "floor" else "0"
             reference = entry.get("floor_rps_adjacent") or (entry["rps"] if name == "floor" else None)
             lines.append(
                 f"| {name} | {fmt(entry.get('rps'))} | {fmt(reference)} | {fmt(entry.get('floor_share'), 3)} "
-                f"| {fmt(entry.get('p50_ms'))} | {fmt(entry.get('p99_ms'))} | {queries} | {entry.get('errors', 0)} "
+                f"| {fmt(entry.get('p50_ms'))} | {fmt(entry.get('p99_ms'))} | {fmt(entry.get('alone_ms'))} | {queries} | {entry.get('errors', 0)} "
                 f"| {fmt(entry.get('loadavg_1m'), 2)} |" + (f" {entry['note']}" if entry.get("note") else "")
             )
         memory = result["memory"]
         site = memory.get("site", {}).get("after_run_mb")
         uncached = memory.get("uncached", {}).get("after_run_mb")
-        lines += ["", "floor req/s: the bare view measured right before the page; load: the 1-minute load average then.",
+        lines += ["", "floor req/s: the bare view measured right before the page; alone: one request by itself, no concurrent load from the harness"
+                  " (in the query-counting process, caches cleared); load: the 1-minute load average"
+                  " when the page's run began.",
                   "", f"Worker memory after the run (MB, per worker): site {site}, uncached {uncached}."]
         growth = memory.get("growth")
         if growth:
