@@ -299,6 +299,32 @@ def ensure_database(server_url, name):
     return version
 
 
+def settle(servers, options, database, limit=180):
+    """Wait until requests queued by the last load are done: workers idle, no query running."""
+    import psycopg2
+
+    for server in servers.values():
+        server.wait_idle()
+    parts = urllib.parse.urlsplit(options.database_server)
+    conn = psycopg2.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+                            user=parts.username or "postgres", password=parts.password, dbname=database)
+    conn.autocommit = True
+    deadline = time.monotonic() + limit
+    try:
+        with conn.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
+                    " AND pid <> pg_backend_pid()", [database])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.5)
+    finally:
+        conn.close()
+    for server in servers.values():
+        server.wait_idle()
+
+
 def manage(env, *args, capture=False):
     command = [sys.executable, str(REPO / "manage.py"), *args]
     if capture:
@@ -417,7 +443,8 @@ def wrk(base_url, paths, *, duration, connections, threads, cookie=""):
     errors = sum(raw[k] for k in raw if k.startswith("errors_"))
     if not raw["requests"]:  # not one response within the run: no latency to report
         return {"rps": 0.0, "requests": 0, "errors": errors, "p50_ms": None, "p95_ms": None, "p99_ms": None,
-                "max_ms": None, "bytes_per_request": None, "note": f"no response within {round(seconds)} s"}
+                "max_ms": None, "bytes_per_request": None, "timed_out": True,
+                "note": f"no response within {round(seconds)} s"}
     return {
         "rps": round(raw["requests"] / seconds, 1),
         "requests": raw["requests"],
@@ -512,8 +539,7 @@ def bench_size(size, options, base_env):
             cookie = prepared["cookie"] if page_options.get("login") else ""
             connections = page_options.get("connections", options.connections)
             base = f"http://127.0.0.1:{servers[server_name].port}"
-            for server in servers.values():
-                server.wait_idle()
+            settle(servers, options, database)
             entry["loadavg_1m"] = loadavg()
             if options.adjacent_floor and server_name != "floor":
                 # The machine may be shared: measure the floor again right before each page,
@@ -523,7 +549,7 @@ def bench_size(size, options, base_env):
                 entry["floor_rps_adjacent"] = adjacent["rps"]
             if options.warmup:
                 wrk(base, paths, duration=options.warmup, connections=connections, threads=options.threads, cookie=cookie)
-                servers[server_name].wait_idle()
+                settle(servers, options, database)
             entry.update(wrk(base, paths, duration=options.duration, connections=connections, threads=options.threads, cookie=cookie))
             entry["connections"] = connections
             results[name] = entry
@@ -540,7 +566,7 @@ def bench_size(size, options, base_env):
     floor = results.get("floor", {}).get("rps")
     for entry in results.values():
         reference = entry.get("floor_rps_adjacent") or floor
-        if reference and entry.get("rps"):
+        if reference and entry.get("rps") is not None:
             entry["floor_share"] = round(entry["rps"] / reference, 3)
     return {
         "size": size,
@@ -623,7 +649,9 @@ def table(run):
         for name in first["pages"]:
             values = [s["pages"].get(name, {}).get("p99_ms") for s in sizes]
             growth = values[-1] / values[0] if values[0] and values[-1] else None
-            lines.append(f"| {name} | " + " | ".join(fmt(v) for v in values) + f" | {fmt(growth, 2)}× |")
+            shown = [fmt(v) if v is not None or not s["pages"].get(name, {}).get("timed_out") else "timed out"
+                     for v, s in zip(values, sizes)]
+            lines.append(f"| {name} | " + " | ".join(shown) + f" | {fmt(growth, 2) + '×' if growth else 'n/a'} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -645,15 +673,18 @@ def checks(run):
             a, b = sizes[0]["pages"][name].get("p99_ms"), last["pages"].get(name, {}).get("p99_ms")
             limit = SEARCH_P99_GROWTH if name.startswith("search") else P99_GROWTH
             growth = b / a if a and b else None
+            timed_out = bool(a) and last["pages"].get(name, {}).get("timed_out")
             out.append((f"{name} p99 growth {sizes[0]['stories']:,} → {last['stories']:,} ≤ {limit}×", growth, limit,
-                        None if growth is None else growth <= limit))
+                        False if timed_out else None if growth is None else growth <= limit))
     for name in ("search common", "search rare"):
         p95 = last["pages"].get(name, {}).get("p95_ms")
+        timed_out = last["pages"].get(name, {}).get("timed_out")
         out.append((f"{name} p95 < {SEARCH_P95_MS_AT_1M} ms at {last['stories']:,}", p95, SEARCH_P95_MS_AT_1M,
-                    None if p95 is None else p95 < SEARCH_P95_MS_AT_1M))
+                    False if timed_out else None if p95 is None else p95 < SEARCH_P95_MS_AT_1M))
     admin = last["pages"].get("admin story list", {}).get("p99_ms")
+    timed_out = last["pages"].get("admin story list", {}).get("timed_out")
     out.append((f"admin story list p99 < {ADMIN_MS} ms at {last['stories']:,}", admin, ADMIN_MS,
-                None if admin is None else admin < ADMIN_MS))
+                False if timed_out else None if admin is None else admin < ADMIN_MS))
     growth = (last["memory"].get("growth") or {}).get("growth")
     out.append((f"worker memory growth ≤ {MEMORY_GROWTH:.0%}", growth, MEMORY_GROWTH,
                 None if growth is None else growth <= MEMORY_GROWTH))
