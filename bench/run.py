@@ -84,6 +84,8 @@ ADMIN_MS = 500
 MEMORY_GROWTH = 0.10
 
 PAGE_SIZE = 20  # stories per listing page, to find a deep page by number
+# Query parameters of a keyset ("older than") link whose id or time can be set to a deep story's.
+CURSOR_KEYS = {"before", "after", "until", "since", "cursor", "max_id", "before_id", "after_id", "last", "id", "ts"}
 
 
 def size_label(size):
@@ -249,7 +251,9 @@ def find_deep_page(client, first, section, live):
     if target is not None:
         replaced = []
         for key, value in query:
-            if value.isdigit():
+            if key not in CURSOR_KEYS:
+                pass
+            elif value.isdigit():
                 value = str(target.pk)
             else:
                 try:
