@@ -42,5 +42,11 @@ check: dev-deps
 	SECRET_KEY=tests-only-not-a-secret $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=tests-only-not-a-secret $(BIN)/python manage.py check
 
+# `make bench`: gunicorn + PostgreSQL + wrk on 127.0.0.1; see bench/run.py for options, e.g.
+#   make bench BENCH_SIZES=10000,100000,1000000 BENCH_DURATION=20 BENCH_CONNECTIONS=16
+bench: deps
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache
