@@ -97,7 +97,7 @@ class TestThingsStoriesUseAreKept:
         page = chief.get(url)
         assert page.status_code == 200
         html = page.content.decode()
-        assert "cannot be deleted" in html
+        assert "无法删除" in html
         assert story.headline in html
         assert reverse("admin:articles_article_change", args=[story.pk]) in html
         assert 'name="post"' not in html, "no button to confirm the delete"
@@ -115,7 +115,7 @@ class TestThingsStoriesUseAreKept:
         page = chief.post(changelist, selection)
         assert page.status_code == 200
         html = page.content.decode()
-        assert "cannot be deleted" in html and "要闻" in html
+        assert "无法删除" in html and "要闻" in html
         assert reverse("admin:articles_article_change", args=[story.pk]) in html
 
         chief.post(changelist, {**selection, "post": "yes"})
@@ -138,7 +138,7 @@ class TestThingsStoriesUseAreKept:
 
         assert response.status_code == 200
         messages = [str(message) for message in response.context["messages"]]
-        assert any("Nothing was deleted" in message and story.headline in message for message in messages)
+        assert any("未删除任何内容" in message and story.headline in message for message in messages)
         assert Section.objects.filter(pk=story.section_id).exists()
 
 
