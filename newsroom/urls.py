@@ -19,6 +19,7 @@ urlpatterns = [
     path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),
     path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
     path("review/", include("editorial.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("articles.urls")),
 ]
 

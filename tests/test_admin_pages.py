@@ -43,7 +43,22 @@ def test_admin_index_speaks_chinese_by_default(superuser_client):
     assert "稿件" in html and "图片" in html
 
 
-def test_admin_is_available_in_english(superuser_client):
-    html = superuser_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Newsroom desk" in html
-    assert "Stories" in html
+def test_admin_stays_chinese_for_an_english_browser(superuser_client):
+    html = superuser_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "编辑台" in html
+
+
+def test_an_editor_can_switch_the_admin_to_english_and_back(superuser_client):
+    response = superuser_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert response.status_code == 302
+    html = superuser_client.get("/admin/").content.decode()
+    assert "Newsroom desk" in html and "Stories" in html
+    superuser_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/admin/"})
+    assert "编辑台" in superuser_client.get("/admin/").content.decode()
+
+
+def test_public_pages_stay_chinese_whatever_the_language_choice(superuser_client):
+    superuser_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = superuser_client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Language"] == "zh-hans"
+    assert '<html lang="zh-Hans">' in response.content.decode()
