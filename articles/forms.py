@@ -32,14 +32,21 @@ class ImageForm(forms.ModelForm):
         field_classes = {"file": PhotoField}
 
     def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        if not isinstance(upload, UploadedFile):
-            return upload  # unchanged on edit, or cleared
-        upload.seek(0)
-        cleaned = without_location(upload.read())
-        upload.seek(0)
-        if cleaned is None:
-            return upload
-        stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
-        mark_checked(stripped)
-        return stripped
+        return upload_without_location(self.cleaned_data.get("file"))
+
+
+def upload_without_location(upload):
+    """A new upload as it will be stored: without the GPS, XMP or IPTC the camera wrote into it.
+
+    Anything that is not a fresh upload (unchanged on edit, or cleared) passes through.
+    """
+    if not isinstance(upload, UploadedFile):
+        return upload
+    upload.seek(0)
+    cleaned = without_location(upload.read())
+    upload.seek(0)
+    if cleaned is None:
+        return upload
+    stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
+    mark_checked(stripped)
+    return stripped

@@ -4,16 +4,13 @@ from html import unescape
 
 import nh3
 from django import forms
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.widgets import AdminProseEditorWidget
 
-from articles.forms import ImageForm, PhotoField
+from articles.forms import ImageForm, PhotoField, upload_without_location
 from articles.models import Article, ArticleImage, Image
-from articles.photo_metadata import without_location
-from articles.validators import mark_checked
 
 from . import revisions
 
@@ -165,17 +162,7 @@ class ArticleImageForm(forms.ModelForm):
 
     def clean_upload(self):
         """Stored without the location the camera wrote into it, like the photo library's uploads."""
-        upload = self.cleaned_data.get("upload")
-        if not isinstance(upload, UploadedFile):
-            return upload
-        upload.seek(0)
-        cleaned = without_location(upload.read())
-        upload.seek(0)
-        if cleaned is None:
-            return upload
-        stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
-        mark_checked(stripped)
-        return stripped
+        return upload_without_location(self.cleaned_data.get("upload"))
 
     def clean(self):
         cleaned = super().clean()
