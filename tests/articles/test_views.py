@@ -170,7 +170,7 @@ def test_without_picks_recommended_reading_prefers_stories_sharing_a_tag(client)
     section, elsewhere = factories.section(), factories.section()
     story = factories.published_story(section=section)
     story.tags.add("泉水")
-    same_section = factories.published_story(headline="同栏目新闻", section=section)
+    factories.published_story(headline="同栏目新闻", section=section)
     sharing = factories.published_story(headline="同标签新闻", section=elsewhere,
                                         published_at=timezone.now() - timedelta(days=30))
     sharing.tags.add("泉水")
