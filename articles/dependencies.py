@@ -174,8 +174,13 @@ def _article_saved(sender, instance, created, update_fields=None, raw=False, **k
         invalidate_article(instance, section_ids=[previous.get("section_id")], paths=paths)
 
 
+# Stories being deleted: the deletion of their bylines and photos must not re-index them.
+_deleting = set()
+
+
 @receiver(pre_delete, sender=Article)
 def _remember_pages_of_deleted(sender, instance, **kwargs):
+    _deleting.add(instance.pk)
     # Its tags, bylines and links are gone by post_delete: name its pages while they exist.
     instance._reader_urls = None
     if _shows_publicly(instance) and public_urls_changed.has_listeners():
@@ -184,6 +189,7 @@ def _remember_pages_of_deleted(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=Article)
 def _article_deleted(sender, instance, **kwargs):
+    _deleting.discard(instance.pk)
     page_cache.forget_next_scheduled()
     keys = {story_key(instance.pk), HOME, FEEDS, SITEMAPS, SEARCH}
     if instance.section_id:
@@ -199,6 +205,8 @@ def _article_deleted(sender, instance, **kwargs):
 
 
 def _parts_changed(article_id, reindex=True, **previous):
+    if article_id in _deleting:
+        return
     article = Article.objects.filter(pk=article_id).first()
     if article is None:
         return

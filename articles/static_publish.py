@@ -13,9 +13,12 @@ refreshes the page cache), and this module renders exactly those. A page that no
 answers 200 (a withdrawn story's 410, a 404, a redirect) loses its file, so Django answers.
 
 A file on disk is always current. A page that will change by itself at a known time (it
-will list a scheduled story once its time comes) is therefore kept off the disk until
-then: Django serves it meanwhile from its page cache, which already expires at that time,
-and ``static_publish --due`` (cron) or the ``static_publisher`` loop writes it after.
+will list a scheduled story once its time comes) is taken off the disk shortly before
+that time (NEWSROOM_STATIC_HOLD_SECONDS, longer than the cron interval) and written again
+once it has passed: meanwhile Django serves it from its page cache, which already expires
+at that very time. ``static_publish --due`` (cron, every minute) or the ``static_publisher``
+loop does both; without one of them scheduled stories would reach files only with the next
+change, so the operator's guide makes it part of turning static publishing on.
 """
 
 import gzip
@@ -24,7 +27,7 @@ import logging
 import os
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
@@ -181,12 +184,22 @@ def read_page(tree, relative):
 # --- what is held back until a scheduled time ------------------------------------------------
 
 
+def hold_seconds():
+    """How long before a scheduled story's time the pages it joins leave the disk."""
+    return getattr(settings, "NEWSROOM_STATIC_HOLD_SECONDS", 120)
+
+
 def held_back_urls():
-    """Pages that will change by themselves when a scheduled story's time comes."""
+    """Pages that will change by themselves within the hold window, when a scheduled
+    story's time comes (pages of stories due later are written as usual, and taken off
+    by `publish_due` once the window opens)."""
     from .models import Article
 
     urls = set()
-    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
+    now = timezone.now()
+    pending = Article.objects.filter(
+        status=Article.Status.SCHEDULED, published_at__gt=now, published_at__lte=now + timedelta(seconds=hold_seconds())
+    )
     for article in pending.order_by("published_at")[:200]:
         urls.update(urls_for_article(article))
     return urls
@@ -247,21 +260,38 @@ def mark_site_stale(tree=None):
         _atomic_write(tree / SITE_STALE_MARKER, str(time.time()).encode())
 
 
+def _urgency(url, article):
+    """Readers look first at the story itself and the home page: write those first."""
+    if getattr(article, "pk", None) and url.startswith(reverse("articles:detail", kwargs={"pk": article.pk})):
+        return 0
+    if url == reverse("articles:home"):
+        return 1
+    if url.startswith(reverse("articles:detail", kwargs={"pk": 1}).split("1")[0]):
+        return 4  # other stories' 相关新闻 / 推荐阅读 / neighbours
+    return 2 if url.endswith("/") else 3  # lists, then feeds and sitemaps
+
+
 @receiver(public_urls_changed)
-def _refresh_files(sender, urls, keys=(), **kwargs):
+def _refresh_files(sender, urls, keys=(), article=None, **kwargs):
     """Rewrite the files of the pages a committed change touched (no-op when off)."""
     if not enabled():
         return
-    publish(urls)
-    if SITE in set(keys or ()):
-        mark_site_stale()
+    try:
+        publish(sorted(urls, key=lambda url: _urgency(url, article)))
+        if SITE in set(keys or ()):
+            mark_site_stale()
+    except Exception:
+        # The change is committed; a file system problem must not turn the editor's save
+        # into an error page. static_verify reports what was left behind.
+        logger.exception("static publishing: could not refresh %s", urls)
 
 
 # --- scheduled stories -----------------------------------------------------------------------
 
 
 def publish_due(tree=None):
-    """Write the pages of scheduled stories whose time has come since the last run."""
+    """Take off the disk the pages scheduled stories will join within the hold window, and
+    write the pages of scheduled stories whose time has come since the last run."""
     from .models import Article
 
     tree = Path(tree) if tree is not None else root()
@@ -276,10 +306,11 @@ def publish_due(tree=None):
         since = None
     if since is not None:
         due = due.filter(published_at__gt=datetime.fromtimestamp(since, tz=dt_timezone.utc))
-    urls = set()
+    held = held_back_urls()
+    urls = set(held)
     for article in due.order_by("published_at")[:1000]:
         urls.update(urls_for_article(article))
-    result = publish(sorted(urls), tree=tree)
+    result = publish(sorted(urls), tree=tree, held_back=held)
     tree.mkdir(parents=True, exist_ok=True)
     _atomic_write(marker, str(now.timestamp()).encode())
     return result

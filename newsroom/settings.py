@@ -21,6 +21,8 @@ NEWSROOM_STATIC_PUBLISH_ROOT   a folder: turns static publishing (静态发布) 
                       docs/static-publishing.md. Off when unset.
 NEWSROOM_STATIC_PUBLISH_ORIGIN the site's public origin printed in static pages, e.g.
                       https://news.example.cn; default from SECURE_SSL and ALLOWED_HOSTS.
+NEWSROOM_STATIC_HOLD_SECONDS   seconds before a scheduled story's time that the pages it
+                      joins are handed to Django (default 120).
 """
 
 import os
@@ -303,3 +305,7 @@ NEWSROOM_STATIC_PUBLISH_ROOT = (
 NEWSROOM_STATIC_PUBLISH_ORIGIN = os.environ.get("NEWSROOM_STATIC_PUBLISH_ORIGIN") or (
     f"{'https' if SECURE_SSL else 'http'}://{(ALLOWED_HOSTS or ['localhost'])[0]}"
 )
+# Pages a scheduled story will join leave the disk this long before its time (Django serves
+# them meanwhile) and come back once `static_publish --due` (cron, every minute) or the
+# `static_publisher` loop has run after it: keep it above the cron interval.
+NEWSROOM_STATIC_HOLD_SECONDS = int(os.environ.get("NEWSROOM_STATIC_HOLD_SECONDS", "120"))

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from articles import static_publish
@@ -181,16 +182,20 @@ def test_a_scheduled_story_lands_in_files_only_once_its_time_comes(newsroom, sta
     time_machine.move_to(timezone.now())
     later = commit(lambda: scheduled("定时发布的稿件", minutes=30, section=newsroom["story"].section))
     assert "定时发布的稿件" not in all_text(static_root)
-    # The pages it will join are held back: Django (whose cache expires at that time) serves them.
+    assert file_of(static_root, "/").exists()  # until shortly before its time, the lists stay files
+
+    # Shortly before its time the pages it will join leave the disk: Django serves them
+    # (its page cache expires at that very time), so no file is ever stale past it.
+    time_machine.shift(timedelta(minutes=29))
+    call_command("static_publish", "--due", stdout=open(os.devnull, "w"))
     assert not file_of(static_root, "/").exists()
     assert not file_of(static_root, "/sections/local/").exists()
     # Another change meanwhile does not bring a soon-stale home page back.
     commit(lambda: factories.published_story(headline="又一篇", section=newsroom["story"].section))
     assert not file_of(static_root, "/").exists()
-    call_command("static_publish", "--due", stdout=open(os.devnull, "w"))
-    assert not file_of(static_root, "/").exists()
+    assert "定时发布的稿件" not in all_text(static_root)
 
-    time_machine.shift(timedelta(minutes=31))
+    time_machine.shift(timedelta(minutes=2))
     call_command("static_publish", "--due", stdout=open(os.devnull, "w"))
     for url in [later.get_absolute_url(), "/", "/sections/local/", "/feeds/rss.xml"]:
         assert "定时发布的稿件" in file_of(static_root, url).read_text(encoding="utf-8"), url
@@ -202,3 +207,28 @@ def test_the_publisher_loop_writes_due_pages(newsroom, static_root, commit, time
     time_machine.shift(timedelta(minutes=6))
     call_command("static_publisher", "--once", stdout=open(os.devnull, "w"))
     assert "整点发布" in file_of(static_root, later.get_absolute_url()).read_text(encoding="utf-8")
+
+
+def test_deleting_a_live_story_removes_its_page_and_its_lines(newsroom, static_root, commit):
+    story = newsroom["story"]
+    page = file_of(static_root, story.get_absolute_url())
+    commit(story.delete)
+    assert not page.exists()
+    assert "原来的标题" not in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
+
+
+def test_renaming_a_section_marks_every_page_stale_until_the_publisher_rebuilds(newsroom, static_root, commit):
+    section = newsroom["story"].section
+
+    def rename():
+        section.name = "新的栏目名"
+        section.save()
+
+    commit(rename)
+    assert "新的栏目名" in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
+    assert (static_root / static_publish.SITE_STALE_MARKER).exists()
+    with pytest.raises(CommandError, match="stale|missing|extra|0 failed"):
+        call_command("static_verify", stdout=open(os.devnull, "w"))
+    call_command("static_publisher", "--once", stdout=open(os.devnull, "w"))
+    assert not (static_root / static_publish.SITE_STALE_MARKER).exists()
+    assert "新的栏目名" in file_of(static_root, newsroom["unrelated"].get_absolute_url()).read_text(encoding="utf-8")

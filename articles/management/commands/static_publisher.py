@@ -34,9 +34,13 @@ class Command(BaseCommand):
                                   f"{len(result.removed)} removed")
             if once:
                 return
+            # Wake when the next scheduled story's hold window opens, and again at its time.
             upcoming = static_publish.next_scheduled_time()
             wait = poll
             if upcoming is not None:
-                wait = min(poll, max((upcoming - timezone.now()).total_seconds() + 0.05, 0.05))
+                left = (upcoming - timezone.now()).total_seconds()
+                window = left - static_publish.hold_seconds()
+                wait = min(poll, window if window > 0 else left + 0.05)
+                wait = max(wait, 0.05)
             time.sleep(wait)
             close_old_connections()  # a long-lived process must not keep a dead connection
