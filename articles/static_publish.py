@@ -136,7 +136,11 @@ def render(url):
         body = b"".join(response.streaming_content)
     else:
         body = response.content
+    render.last_keys = set(getattr(response, "dependency_keys", ()))
     return response.status_code, body
+
+
+render.last_keys = set()
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -179,6 +183,45 @@ def read_page(tree, relative):
         return (tree / relative).read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+
+
+# --- which pages show which story ------------------------------------------------------------
+#
+# urls_for_article knows the pages that show a story by design (lists, feeds, editors' picks,
+# 相关新闻, neighbours). A story page's automatic 推荐阅读 (no picks) shows whatever was
+# newest when it was written: only the page itself knows. Each written page therefore notes
+# the stories it shows (its `story:<pk>` dependency keys, the page cache's own knowledge) in
+# `.shows/<pk>`, and a change to a story rewrites those pages too. The notes live in the
+# generation they describe; a stale note costs one needless rewrite, never a stale page.
+
+SHOWS = ".shows"
+
+
+def note_shown_stories(tree, url, keys):
+    own = {key for key in keys if key.startswith("story:")}
+    if len(own) < 2:  # lists name no stories; a story page names at least itself
+        return
+    folder = tree / SHOWS
+    folder.mkdir(exist_ok=True)
+    line = (url + "\n").encode()
+    for key in own:
+        # One short O_APPEND write: safe with several processes publishing at once.
+        fd = os.open(folder / key.split(":", 1)[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def pages_showing(pk, tree=None):
+    """Addresses of the written pages that showed story `pk` when they were written."""
+    tree = Path(tree) if tree is not None else root()
+    if tree is None or not pk:
+        return set()
+    try:
+        return set((tree / SHOWS / str(pk)).read_text().split())
+    except FileNotFoundError:
+        return set()
 
 
 # --- what is held back until a scheduled time ------------------------------------------------
@@ -242,6 +285,7 @@ def publish(urls, *, tree=None, held_back=None, result=None):
             continue
         if status == 200:
             write_page(tree, relative, body)
+            note_shown_stories(tree, url, render.last_keys)
             result.written.append(url)
         elif _remove(tree / relative):
             result.removed.append(url)
@@ -277,6 +321,7 @@ def _refresh_files(sender, urls, keys=(), article=None, **kwargs):
     if not enabled():
         return
     try:
+        urls = set(urls) | pages_showing(getattr(article, "pk", None))
         publish(sorted(urls, key=lambda url: _urgency(url, article)))
         if SITE in set(keys or ()):
             mark_site_stale()

@@ -232,3 +232,31 @@ def test_renaming_a_section_marks_every_page_stale_until_the_publisher_rebuilds(
     call_command("static_publisher", "--once", stdout=open(os.devnull, "w"))
     assert not (static_root / static_publish.SITE_STALE_MARKER).exists()
     assert "新的栏目名" in file_of(static_root, newsroom["unrelated"].get_absolute_url()).read_text(encoding="utf-8")
+
+
+def test_pages_showing_it_in_automatic_recommendations_follow_an_edit_and_a_withdrawal(static_root, commit):
+    section = factories.section(slug="local")
+    story = factories.published_story(headline="被自动推荐的稿件", section=section)
+    neighbour = factories.published_story(headline="同栏目的旧稿件", section=section,
+                                          published_at=timezone.now() - timedelta(days=30))
+    older = factories.published_story(headline="更旧的稿件", section=section,
+                                      published_at=timezone.now() - timedelta(days=60))
+    call_command("static_rebuild", stdout=open(os.devnull, "w"))
+    page = file_of(static_root, older.get_absolute_url())
+    assert "被自动推荐的稿件" in page.read_text(encoding="utf-8")  # newest of its section: 推荐阅读
+
+    def edit():
+        story.headline = "自动推荐的稿件改了标题"
+        story.save()
+
+    commit(edit)
+    assert "自动推荐的稿件改了标题" in page.read_text(encoding="utf-8")
+
+    def withdraw():
+        story.status = Article.Status.WITHDRAWN
+        story.save()
+
+    commit(withdraw)
+    assert "自动推荐的稿件" not in page.read_text(encoding="utf-8")
+    assert "同栏目的旧稿件" in page.read_text(encoding="utf-8")
+    assert neighbour.pk

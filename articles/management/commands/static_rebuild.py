@@ -19,7 +19,7 @@ class Command(BaseCommand):
             left = max(total - done, 0) / rate if rate else 0
             self.stdout.write(
                 f"{done:>10,} / {total:,} pages  {min(done / max(total, 1), 1):6.1%}  "
-                f"{rate:7.1f} pages/s  about {left / 60:.0f} min left"
+                f"{rate:7.1f} pages/s  about {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
             )
 
         result = static_publish.rebuild(report=report, every=every)
