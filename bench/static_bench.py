@@ -63,7 +63,25 @@ def wait_for(url, seconds=20):
     raise SystemExit(f"nothing answers at {url}")
 
 
+def cpu_seconds(pids):
+    """User + system CPU time the given processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def nginx_workers(master_pid):
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+WORKERS = []  # nginx worker processes, whose CPU time wrk() measures
+
+
 def wrk(url, duration, threads, connections):
+    cpu_before = cpu_seconds(WORKERS) if WORKERS else 0
     output = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
         check=True, capture_output=True, text=True,
@@ -72,7 +90,10 @@ def wrk(url, duration, threads, connections):
     p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
     p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0}
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    cpu = (cpu_seconds(WORKERS) - cpu_before) if WORKERS else 0
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
+            "cpu_us": cpu / max(requests, 1) * 1e6}
 
 
 def nginx_config(tmp, port, upstream_port, plain_port):
@@ -232,16 +253,22 @@ def main():
 
         print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, nginx with 1 worker "
               f"({os.cpu_count()} CPUs shared with wrk); {args.rounds} interleaved rounds", flush=True)
+        WORKERS.extend(nginx_workers(nginx.pid))
         ratios = {name: [] for name in pages}
+        cpu_ratios = {name: [] for name in pages}
         for round_number in range(1, args.rounds + 1):
             for name, url in pages.items():
                 plain_result = wrk(f"http://127.0.0.1:{plain_port}/{name}.html", args.duration,
                                    args.threads, args.connections)
                 static_result = wrk(origin + url, args.duration, args.threads, args.connections)
                 ratios[name].append(static_result["rps"] / plain_result["rps"])
+                # What one nginx worker could serve if it had a CPU to itself: plain CPU cost
+                # per request over static CPU cost per request. Robust on a shared, busy machine.
+                cpu_ratios[name].append(plain_result["cpu_us"] / static_result["cpu_us"])
                 for label, r in ((f"plain {name}", plain_result), (f"static {name}", static_result)):
                     print(f"  round {round_number}  {label:<14} {r['rps']:>9,.0f} req/s   p50 {r['p50']:>8}   "
-                          f"p99 {r['p99']:>8}   non-2xx {r['non2xx']}", flush=True)
+                          f"p99 {r['p99']:>8}   nginx CPU {r['cpu_us']:5.1f} µs/req   non-2xx {r['non2xx']}",
+                          flush=True)
         django_result = wrk(f"http://127.0.0.1:{upstream_port}{story_url}", args.duration, args.threads,
                             args.connections)
         print(f"  for scale: the story page from gunicorn (2 workers, page cache hit) "
@@ -249,8 +276,13 @@ def main():
         print()
         for name in pages:
             values = ", ".join(f"{value:.1%}" for value in ratios[name])
-            print(f"  {name} page ({sizes[name]:,} bytes): static/plain median {statistics.median(ratios[name]):.1%}"
-                  f"  (rounds: {values})")
+            print(f"  {name} page ({sizes[name]:,} bytes): static/plain throughput median "
+                  f"{statistics.median(ratios[name]):.1%}  (rounds: {values})")
+            values = ", ".join(f"{value:.1%}" for value in cpu_ratios[name])
+            print(f"  {name} page: static/plain by nginx CPU per request median "
+                  f"{statistics.median(cpu_ratios[name]):.1%}  (rounds: {values})")
+        load = os.getloadavg()[0]
+        print(f"  machine load average during the runs: {load:.1f} on {os.cpu_count()} CPUs")
 
         # Publish → visible through nginx. The save runs in a thread, as in an editor's request;
         # this thread watches nginx from the moment the save starts.
@@ -289,6 +321,13 @@ def main():
                     raise SystemExit(f"not visible after {limit} s: {url}")
                 time.sleep(0.005)
 
+        # Warm-up, not timed: the first save in a process loads the search dictionary (jieba).
+        thread, done = in_thread(lambda: Article.objects.create(
+            headline="预热稿件", body="<p>预热。</p>", section=section,
+            status=Article.Status.PUBLISHED, published_at=timezone.now(),
+        ))
+        thread.join()
+        time.sleep(1.1)
         for i in range(args.publishes):
             headline = f"静态发布计时稿件{i}-{int(time.time() * 1000)}"
             began = time.monotonic()
