@@ -9,3 +9,5 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         # Page-cache invalidation and search indexing follow model signals.
         from . import dependencies  # noqa: F401
+        # Static publishing listens to dependencies.public_urls_changed (idle when off).
+        from . import static_publish  # noqa: F401

@@ -139,6 +139,10 @@ def cached_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        if getattr(request, "skip_page_cache", False):
+            # The static publisher renders straight from the database: always current,
+            # and a rebuild of every page does not flood the cache.
+            return view(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or not _is_anonymous(request) or not page_seconds():
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)

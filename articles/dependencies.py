@@ -15,9 +15,11 @@ publishing, editing, correcting, withdrawing and scheduling all refresh the same
 """
 
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models import Q
 from django.dispatch import Signal, receiver
 from django.urls import reverse
+from taggit.models import Tag
 
 from . import cache as page_cache
 from .models import (
@@ -78,28 +80,37 @@ def keys_for_article(article, *, section_ids=(), tag_ids=(), person_ids=()):
     return keys
 
 
-def urls_for_article(article):
+def urls_for_article(article, *, section_ids=(), tag_ids=(), person_ids=(), paths=()):
     """The public paths that show `article`: its page, lists, feeds, sitemaps, and the
-    story pages that link to it (相关新闻, 推荐阅读, previous/next in its section)."""
-    urls = {article.get_absolute_url(), reverse("articles:detail", kwargs={"pk": article.pk})}
+    story pages that link to it (相关新闻, 推荐阅读, previous/next in its section).
+
+    Like `keys_for_article`, it takes the story's previous placement (sections, tags and
+    people it was just taken off, addresses it had): those pages showed it until now."""
+    urls = {article.get_absolute_url(), reverse("articles:detail", kwargs={"pk": article.pk}), *paths}
     urls |= {reverse("articles:home"), reverse("articles:feed"), reverse("articles:atom")}
     urls |= {reverse("sitemap"), reverse("news_sitemap")}
-    if article.section_id:
-        slug = Section.objects.filter(pk=article.section_id).values_list("slug", flat=True).first()
-        if slug:
-            urls |= {
-                reverse("articles:section", kwargs={"slug": slug}),
-                reverse("articles:section_feed", kwargs={"slug": slug}),
-                reverse("articles:section_atom", kwargs={"slug": slug}),
-            }
-    for slug in article.tags.values_list("slug", flat=True):
+    if article.published_at:
+        from .sitemaps import BLOCK
+
+        urls.add(reverse("sitemap_stories", kwargs={"block": article.pk // BLOCK}))
+    sections = set(section_ids) | ({article.section_id} if article.section_id else set())
+    for slug in Section.objects.filter(pk__in=[pk for pk in sections if pk]).values_list("slug", flat=True):
+        urls |= {
+            reverse("articles:section", kwargs={"slug": slug}),
+            reverse("articles:section_feed", kwargs={"slug": slug}),
+            reverse("articles:section_atom", kwargs={"slug": slug}),
+        }
+    tags = Tag.objects.filter(Q(pk__in=[pk for pk in tag_ids if pk]) | Q(pk__in=article.tags.values("pk")))
+    for slug in tags.values_list("slug", flat=True):
         urls |= {
             reverse("articles:tag", kwargs={"slug": slug}),
             reverse("articles:tag_feed", kwargs={"slug": slug}),
             reverse("articles:tag_atom", kwargs={"slug": slug}),
         }
-    for pk in Byline.objects.filter(article=article).values_list("person_id", flat=True).distinct():
-        urls.add(reverse("articles:person", kwargs={"pk": pk}))
+    people = set(person_ids) | set(Byline.objects.filter(article=article).values_list("person_id", flat=True))
+    for pk in people:
+        if pk:
+            urls.add(reverse("articles:person", kwargs={"pk": pk}))
     linking = set(RelatedLink.objects.filter(target=article).values_list("article_id", flat=True))
     linking |= set(Recommendation.objects.filter(target=article).values_list("article_id", flat=True))
     published = Article.objects.published()
@@ -112,15 +123,19 @@ def urls_for_article(article):
     return sorted(urls)
 
 
-def invalidate_article(article, **previous):
-    """Refresh every page showing `article`, once the current transaction commits."""
+def invalidate_article(article, *, paths=(), **previous):
+    """Refresh every page showing `article`, once the current transaction commits.
+
+    `previous` (section_ids, tag_ids, person_ids) and `paths` name where the story was
+    until this change, so the pages it has just left are refreshed too."""
     keys = keys_for_article(article, **previous)
     page_cache.forget_next_scheduled()
 
     def bump():
         page_cache.invalidate(keys)
         if public_urls_changed.has_listeners():
-            public_urls_changed.send(sender=Article, article=article, urls=urls_for_article(article))
+            urls = urls_for_article(article, paths=paths, **previous)
+            public_urls_changed.send(sender=Article, article=article, urls=urls, keys=keys)
 
     transaction.on_commit(bump)
 
@@ -139,7 +154,7 @@ def _remember_previous_state(sender, instance, **kwargs):
     instance._reader_previous = None
     if instance.pk:
         instance._reader_previous = (
-            Article.objects.filter(pk=instance.pk).values("status", "section_id").first()
+            Article.objects.filter(pk=instance.pk).values("status", "section_id", "slug").first()
         )
 
 
@@ -153,19 +168,45 @@ def _article_saved(sender, instance, created, update_fields=None, raw=False, **k
         index_article(instance)
     previous = getattr(instance, "_reader_previous", None) or {}
     if _shows_publicly(instance) or previous.get("status") in PUBLIC_STATUSES:
-        invalidate_article(instance, section_ids=[previous.get("section_id")])
+        paths = []
+        if previous.get("slug") and previous["slug"] != instance.slug:
+            paths.append(reverse("articles:detail_slug", kwargs={"pk": instance.pk, "slug": previous["slug"]}))
+        invalidate_article(instance, section_ids=[previous.get("section_id")], paths=paths)
+
+
+# Stories being deleted: the deletion of their bylines and photos must not re-index them.
+_deleting = set()
+
+
+@receiver(pre_delete, sender=Article)
+def _remember_pages_of_deleted(sender, instance, **kwargs):
+    _deleting.add(instance.pk)
+    # Its tags, bylines and links are gone by post_delete: name its pages while they exist.
+    instance._reader_urls = None
+    if _shows_publicly(instance) and public_urls_changed.has_listeners():
+        instance._reader_urls = urls_for_article(instance)
 
 
 @receiver(post_delete, sender=Article)
 def _article_deleted(sender, instance, **kwargs):
+    _deleting.discard(instance.pk)
     page_cache.forget_next_scheduled()
     keys = {story_key(instance.pk), HOME, FEEDS, SITEMAPS, SEARCH}
     if instance.section_id:
         keys.add(section_key(instance.section_id))
-    transaction.on_commit(lambda: page_cache.invalidate(keys))
+    urls = getattr(instance, "_reader_urls", None)
+
+    def bump():
+        page_cache.invalidate(keys)
+        if urls:
+            public_urls_changed.send(sender=Article, article=instance, urls=urls, keys=keys)
+
+    transaction.on_commit(bump)
 
 
-def _parts_changed(article_id, reindex=True):
+def _parts_changed(article_id, reindex=True, **previous):
+    if article_id in _deleting:
+        return
     article = Article.objects.filter(pk=article_id).first()
     if article is None:
         return
@@ -174,7 +215,7 @@ def _parts_changed(article_id, reindex=True):
 
         index_article(article)
     if _shows_publicly(article):
-        invalidate_article(article)
+        invalidate_article(article, **previous)
 
 
 @receiver(post_save, sender=Byline)
@@ -183,7 +224,8 @@ def _parts_changed(article_id, reindex=True):
 @receiver(post_delete, sender=ArticleImage)
 def _byline_or_photo_changed(sender, instance, raw=False, **kwargs):
     if not raw:
-        _parts_changed(instance.article_id)
+        # A byline taken off (or moved to another person) leaves that person's page.
+        _parts_changed(instance.article_id, person_ids=[instance.person_id] if sender is Byline else [])
         if sender is Byline:
             transaction.on_commit(lambda: page_cache.invalidate({person_key(instance.person_id)}))
 
@@ -225,14 +267,38 @@ def _image_changed(sender, instance, raw=False, **kwargs):
 @receiver(post_save, sender=Person)
 @receiver(post_delete, sender=Person)
 def _person_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        transaction.on_commit(lambda: page_cache.invalidate({person_key(instance.pk)}))
+    if raw:
+        return
+
+    def bump():
+        page_cache.invalidate({person_key(instance.pk)})
+        if public_urls_changed.has_listeners():
+            urls = [reverse("articles:person", kwargs={"pk": instance.pk})]
+            public_urls_changed.send(sender=Person, article=None, urls=urls, keys={person_key(instance.pk)})
+
+    transaction.on_commit(bump)
 
 
 @receiver(post_save, sender=Section)
 @receiver(post_delete, sender=Section)
 @receiver(post_save, sender=Outlet)
 @receiver(post_delete, sender=Outlet)
-def _site_chrome_changed(sender, raw=False, **kwargs):
-    if not raw:
-        transaction.on_commit(lambda: page_cache.invalidate({SITE}))
+def _site_chrome_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+
+    def bump():
+        page_cache.invalidate({SITE})
+        if public_urls_changed.has_listeners():
+            # Every page prints the section navigation: listeners that keep copies of
+            # pages (static files) must refresh all of them; the section's own pages first.
+            urls = [reverse("articles:home"), reverse("sitemap_sections")]
+            if sender is Section:
+                urls += [
+                    reverse("articles:section", kwargs={"slug": instance.slug}),
+                    reverse("articles:section_feed", kwargs={"slug": instance.slug}),
+                    reverse("articles:section_atom", kwargs={"slug": instance.slug}),
+                ]
+            public_urls_changed.send(sender=sender, article=None, urls=urls, keys={SITE})
+
+    transaction.on_commit(bump)

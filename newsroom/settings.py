@@ -17,6 +17,12 @@ MEDIA_ROOT, MEDIA_URL where uploaded photos and renditions live.
 STATIC_ROOT           where collectstatic writes; served by WhiteNoise.
 SECURE_SSL            "1" in production behind HTTPS: secure cookies, HSTS, redirect.
 NEWSROOM_SEPARATION_OF_DUTIES  "0" lets one person do both reviews (small newsrooms).
+NEWSROOM_STATIC_PUBLISH_ROOT   a folder: turns static publishing (静态发布) on; see
+                      docs/static-publishing.md. Off when unset.
+NEWSROOM_STATIC_PUBLISH_ORIGIN the site's public origin printed in static pages, e.g.
+                      https://news.example.cn; default from SECURE_SSL and ALLOWED_HOSTS.
+NEWSROOM_STATIC_HOLD_SECONDS   seconds before a scheduled story's time that the pages it
+                      joins are handed to Django (default 120).
 """
 
 import os
@@ -288,3 +294,18 @@ CONTENT_SECURITY_POLICY = {
         "upgrade-insecure-requests": SECURE_SSL,
     },
 }
+
+# ===========================================================================
+# Static publishing (静态发布, docs/static-publishing.md): published pages written as
+# files under this folder for nginx to send directly; Django answers whatever is missing.
+# ===========================================================================
+NEWSROOM_STATIC_PUBLISH_ROOT = (
+    Path(os.environ["NEWSROOM_STATIC_PUBLISH_ROOT"]) if os.environ.get("NEWSROOM_STATIC_PUBLISH_ROOT") else None
+)
+NEWSROOM_STATIC_PUBLISH_ORIGIN = os.environ.get("NEWSROOM_STATIC_PUBLISH_ORIGIN") or (
+    f"{'https' if SECURE_SSL else 'http'}://{(ALLOWED_HOSTS or ['localhost'])[0]}"
+)
+# Pages a scheduled story will join leave the disk this long before its time (Django serves
+# them meanwhile) and come back once `static_publish --due` (cron, every minute) or the
+# `static_publisher` loop has run after it: keep it above the cron interval.
+NEWSROOM_STATIC_HOLD_SECONDS = int(os.environ.get("NEWSROOM_STATIC_HOLD_SECONDS", "120"))

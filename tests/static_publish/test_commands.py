@@ -1,0 +1,93 @@
+"""static_rebuild writes the whole site into a fresh folder and swaps it in; static_verify
+compares the files with the database and fails on any difference."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from articles import static_publish
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(static_root):
+    section = factories.section(slug="local")
+    stories = [factories.published_story(headline=f"新闻{i}", section=section) for i in range(3)]
+    stories[0].tags.add("泉城")
+    factories.draft(headline="草稿")
+    return stories
+
+
+def rebuild(every=0.0):
+    out = io.StringIO()
+    call_command("static_rebuild", "--every", str(every), stdout=out)
+    return out.getvalue()
+
+
+def verify(*args):
+    out = io.StringIO()
+    call_command("static_verify", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_rebuild_writes_every_published_page_and_shows_progress(site, static_root):
+    output = rebuild()
+    assert "pages/s" in output and "Rebuilt" in output
+    assert static_root.is_symlink()
+    for story in site:
+        assert (static_root / static_publish.relative_file(story.get_absolute_url())).exists()
+    for url in ["/", "/sections/local/", "/feeds/rss.xml", "/sitemap.xml", "/sitemap-sections.xml", "/robots.txt"]:
+        assert (static_root / static_publish.relative_file(url)).exists(), url
+
+
+def test_a_second_rebuild_swaps_in_a_new_folder_and_drops_the_old_one(site, static_root):
+    rebuild()
+    first = static_root.resolve()
+    rebuild()
+    assert static_root.resolve() != first
+    assert not first.exists()
+    assert static_publish.generations(static_root) == [static_root.resolve()]
+
+
+def test_rebuild_replaces_a_plain_folder(site, static_root):
+    static_root.mkdir()
+    (static_root / "leftover.html").write_text("old")
+    rebuild()
+    assert static_root.is_symlink() and not (static_root / "leftover.html").exists()
+
+
+def test_verify_passes_right_after_a_rebuild(site, static_root):
+    rebuild()
+    assert "Files match the database" in verify()
+
+
+def test_verify_finds_a_tampered_a_missing_and_an_extra_file(site, static_root):
+    rebuild()
+    page = static_root / static_publish.relative_file(site[0].get_absolute_url())
+    page.write_text("<html>改过的文件</html>", encoding="utf-8")
+    (static_root / static_publish.relative_file("/sections/local/")).unlink()
+    (static_root / "stories" / "999999").mkdir(parents=True)
+    (static_root / "stories" / "999999" / "index.html").write_text("不存在的稿件", encoding="utf-8")
+    with pytest.raises(CommandError, match="1 missing, 1 stale, 1 extra"):
+        verify()
+    output = verify("--fix")
+    assert "fixed" in output
+    assert "Files match the database" in verify()
+
+
+def test_verify_notices_a_stale_gzip_twin(site, static_root):
+    rebuild()
+    page = static_root / static_publish.relative_file("/")
+    page.with_name("index.html.gz").write_bytes(b"not the page")
+    with pytest.raises(CommandError, match="1 stale"):
+        verify()
+
+
+def test_commands_refuse_to_run_when_static_publishing_is_off(site, settings):
+    settings.NEWSROOM_STATIC_PUBLISH_ROOT = None
+    with pytest.raises(CommandError, match="NEWSROOM_STATIC_PUBLISH_ROOT"):
+        rebuild()
