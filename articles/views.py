@@ -209,7 +209,7 @@ def _json_ld(request, article, photos):
 @require_GET
 @cached_page
 def article_detail(request, pk, slug=None):
-    article = _story_queryset().filter(pk=pk).first()
+    article = _story_queryset().filter(pk=pk).not_trashed().first()
     if article is None:
         raise Http404
     if article.status == Article.Status.WITHDRAWN:
