@@ -89,7 +89,9 @@ class SectionAtomFeed(SectionFeed):
 
 class TagFeed(LatestStoriesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        from .views import public_tags
+
+        return get_object_or_404(public_tags(), slug=slug)
 
     def title(self, obj=None):
         return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"

@@ -195,3 +195,32 @@ def test_no_anonymous_crawl_meets_the_canary(client, newsroom, django_capture_on
         own = f"/stories/{story.pk}/"
         linked = [path for path, body in after.items() if own in body and not path.startswith(own)]
         assert not linked, f"a link to the {key} story on {linked}"
+
+
+def test_people_and_tags_only_on_unpublished_stories_have_no_public_page(client, people, django_capture_on_commit_callbacks):
+    """A correspondent or a tag named only on a draft (or a withdrawn story) is not found by
+    guessing its address; once a live story names them, their page and feed appear."""
+    from articles.models import Byline, Person
+
+    draft = story_in("draft", people, headline="草稿")
+    secret_person = Person.objects.create(name=CANARY)
+    Byline.objects.create(article=draft, person=secret_person)
+    draft.tags.add(CANARY)
+    tag_slug = draft.tags.get().slug
+    hidden = [
+        reverse("articles:person", args=[secret_person.pk]),
+        reverse("articles:tag", args=[tag_slug]),
+        reverse("articles:tag_feed", args=[tag_slug]),
+        reverse("articles:tag_atom", args=[tag_slug]),
+    ]
+    for url in hidden:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert CANARY not in response.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        live = story_in("published", people, headline="公开")
+        Byline.objects.create(article=live, person=secret_person)
+        live.tags.add(CANARY)
+    for url in hidden:
+        assert client.get(url).status_code == 200, url
