@@ -2,6 +2,8 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -54,6 +56,22 @@ class ImageAdmin(admin.ModelAdmin):
     search_fields = ["caption", "credit", "alt_text", "original_filename"]
     readonly_fields = ["preview", "width", "height", "original_filename", "is_placeholder"]
     fields = ["file", "preview", "caption", "credit", "alt_text", "width", "height", "original_filename", "is_placeholder"]
+
+    def get_queryset(self, request):
+        """Editors see the whole library; a reporter sees the photos they uploaded, those on
+        their own stories, and those already printed on published stories (by id or search,
+        in the list, the change page and the photo picker alike)."""
+        queryset = super().get_queryset(request)
+        if roles.sees_all_stories(request.user) or request.user.is_superuser:
+            return queryset
+        own_stories = queues.visible_to(request.user)
+        shown = ArticleImage.objects.filter(
+            models.Q(article__in=own_stories) | models.Q(article__in=Article.objects.published())
+        ).values("image_id")
+        thumbnails = (Article.objects.published() | own_stories).filter(thumbnail__isnull=False).values("thumbnail_id")
+        return queryset.filter(
+            models.Q(uploaded_by=request.user) | models.Q(pk__in=shown) | models.Q(pk__in=thumbnails)
+        )
 
     def has_change_permission(self, request, obj=None):
         """A photo printed on a live story changes only by those who may correct it (更正)."""
@@ -137,7 +155,22 @@ class QueueFilter(admin.SimpleListFilter):
         return fn(request.user, queryset) if fn else queryset
 
 
-def _run_step(modeladmin, request, queryset, step, **kwargs):
+class TrashFilter(admin.SimpleListFilter):
+    """Trashed stories stay out of the list; the chief editor can open the trash."""
+
+    title = _("trash")
+    parameter_name = "trash"
+
+    def lookups(self, request, model_admin):
+        if roles.CHIEF_EDITOR in roles.user_roles(request.user):
+            return [("1", _("In the trash"))]
+        return []
+
+    def queryset(self, request, queryset):
+        return queryset.trashed() if self.value() == "1" else queryset.not_trashed()
+
+
+def _run_step(modeladmin, request, queryset, step, *, done_message=None, **kwargs):
     """Apply one workflow step to each selected story; report what was refused and why."""
     done = 0
     for article in queryset:
@@ -148,7 +181,8 @@ def _run_step(modeladmin, request, queryset, step, **kwargs):
             text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
             modeladmin.message_user(request, f"《{article.headline}》: {text}", messages.ERROR)
     if done:
-        modeladmin.message_user(request, gettext("%(n)d stories moved.") % {"n": done}, messages.SUCCESS)
+        text = done_message or gettext("%(n)d stories moved.")
+        modeladmin.message_user(request, text % {"n": done}, messages.SUCCESS)
 
 
 @admin.action(description=_("Submit selected stories for review"), permissions=["submit"])
@@ -166,11 +200,26 @@ def sign_off_selected(modeladmin, request, queryset):
     _run_step(modeladmin, request, queryset, "sign_off")
 
 
+@admin.action(description=_("Move selected stories to the trash"), permissions=["delete"])
+def trash_selected(modeladmin, request, queryset):
+    modeladmin.delete_queryset(request, queryset)
+
+
+@admin.action(description=_("Restore selected stories from the trash"), permissions=["manage_trash"])
+def restore_from_trash_selected(modeladmin, request, queryset):
+    _run_step(modeladmin, request, queryset, "restore_from_trash", done_message=gettext("%(n)d stories restored."))
+
+
+@admin.action(description=_("Delete selected trashed stories for good"), permissions=["manage_trash"])
+def empty_trash_selected(modeladmin, request, queryset):
+    _run_step(modeladmin, request, queryset, "empty_trash", done_message=gettext("%(n)d stories deleted for good."))
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = ["headline", "status", "section", "created_by", "published_at", "responsible_editor"]
-    list_filter = [QueueFilter, "status", "section", "outlet", "published_at"]
+    list_filter = [QueueFilter, TrashFilter, "status", "section", "outlet", "published_at"]
     list_select_related = ["section", "created_by", "responsible_editor"]
     search_fields = ["headline", "kicker", "subtitle", "summary"]
     date_hierarchy = "published_at"
@@ -179,7 +228,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]
     autocomplete_fields = ["section", "outlet", "dateline_outlet", "thumbnail"]
     inlines = [BylineInline, ArticleImageInline, RelatedLinkInline, RecommendationInline]
-    actions = [submit_selected, pass_selected, sign_off_selected]
+    actions = [submit_selected, pass_selected, sign_off_selected, trash_selected, restore_from_trash_selected, empty_trash_selected]
     fieldsets = [
         (None, {"fields": ["kicker", "headline", "subtitle", "slug", "section", "tags"]}),
         (_("Source and dateline"), {"fields": ["outlet", "author_line", "dateline_outlet", "dateline_place", "dateline_date"]}),
@@ -195,12 +244,57 @@ class ArticleAdmin(admin.ModelAdmin):
         if match and match.url_name == "autocomplete":
             # 相关新闻 / 推荐阅读 pickers: published stories plus the user's own.
             return queryset.filter(pk__in=Article.objects.published().values("pk")) | queues.visible_to(request.user, queryset)
-        return queues.visible_to(request.user, queryset)
+        chief = roles.CHIEF_EDITOR in roles.user_roles(request.user)
+        return queues.visible_to(request.user, queryset, include_trash=chief)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
         return obj is None or roles.can(request.user, "edit", obj)
+
+    # --- deleting is moving to the trash (editorial.workflow.trash) -----------------------
+
+    def has_delete_permission(self, request, obj=None):
+        # Who may trash this story at all; its status is the workflow's question (delete_view).
+        if obj is None:
+            return request.user.has_perm("articles.change_article")
+        return obj.deleted_at is None and roles.can(request.user, "trash", obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        article = self.get_object(request, object_id)
+        if article is not None and self.has_delete_permission(request, article):
+            if article.status not in workflow.ALLOWED_FROM["trash"]:
+                self.message_user(request, gettext("Withdraw a live story before moving it to the trash."), messages.ERROR)
+                return redirect("admin:articles_article_change", article.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+    def has_manage_trash_permission(self, request):
+        return roles.CHIEF_EDITOR in roles.user_roles(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # trash_selected instead: soft, reported row by row
+        return actions
+
+    def get_deleted_objects(self, objs, request):
+        """Nothing cascades: the stories go to the trash whole, with versions and history."""
+        shown = [format_html("{}: {}", Article._meta.verbose_name, obj) for obj in objs]
+        return shown, {Article._meta.verbose_name_plural: len(shown)}, set(), []
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(
+            request,
+            gettext("“%(headline)s” is in the trash; the chief editor can restore it.") % {"headline": obj_display},
+            messages.SUCCESS,
+        )
+        return redirect("admin:articles_article_changelist")
+
+    def delete_model(self, request, obj):
+        workflow.trash(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # Each row through the same step and checks as a single delete; refusals are reported.
+        _run_step(self, request, queryset, "trash", done_message=gettext("%(n)d stories moved to the trash."))
 
     def has_submit_permission(self, request):
         return request.user.has_perm("articles.submit_article")

@@ -154,7 +154,7 @@ def _remember_previous_state(sender, instance, **kwargs):
     instance._reader_previous = None
     if instance.pk:
         instance._reader_previous = (
-            Article.objects.filter(pk=instance.pk).values("status", "section_id", "slug").first()
+            Article.objects.filter(pk=instance.pk).values("status", "section_id", "slug", "deleted_at").first()
         )
 
 
@@ -167,7 +167,9 @@ def _article_saved(sender, instance, created, update_fields=None, raw=False, **k
 
         index_article(instance)
     previous = getattr(instance, "_reader_previous", None) or {}
-    if _shows_publicly(instance) or previous.get("status") in PUBLIC_STATUSES:
+    # A story moved to or out of the trash keeps its status: its pages change all the same.
+    trash_moved = bool(previous) and previous.get("deleted_at") != instance.deleted_at
+    if _shows_publicly(instance) or previous.get("status") in PUBLIC_STATUSES or trash_moved:
         paths = []
         if previous.get("slug") and previous["slug"] != instance.slug:
             paths.append(reverse("articles:detail_slug", kwargs={"pk": instance.pk, "slug": previous["slug"]}))

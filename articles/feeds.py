@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from taggit.models import Tag
 
 from . import dependencies as deps
@@ -35,7 +36,8 @@ class LatestStoriesFeed(Feed):
         return item.headline
 
     def item_description(self, item):
-        return item.summary
+        # Feed readers render the description as HTML; the summary is plain text.
+        return escape(item.summary)
 
     def item_pubdate(self, item):
         return item.published_at
@@ -71,7 +73,8 @@ class SectionFeed(LatestStoriesFeed):
         return obj.get_absolute_url()
 
     def description(self, obj=None):
-        return obj.description or obj.name
+        # Some readers render a channel's description as HTML too; names are plain text.
+        return escape(obj.description or obj.name)
 
     def stories(self, obj):
         return Article.objects.published().filter(section=obj)
@@ -86,7 +89,9 @@ class SectionAtomFeed(SectionFeed):
 
 class TagFeed(LatestStoriesFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        from .views import public_tags
+
+        return get_object_or_404(public_tags(), slug=slug)
 
     def title(self, obj=None):
         return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"
@@ -95,7 +100,7 @@ class TagFeed(LatestStoriesFeed):
         return reverse("articles:tag", kwargs={"slug": obj.slug})
 
     def description(self, obj=None):
-        return f"标签:{obj.name}"
+        return escape(f"标签:{obj.name}")
 
     def stories(self, obj):
         return Article.objects.published().filter(tags=obj)

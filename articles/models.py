@@ -6,6 +6,10 @@ roles, the 电头 dateline, photos with their 图说 captions, 相关新闻 link
 推荐阅读 picks, and the two editors who answer for the story.
 """
 
+import re
+import secrets
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -94,12 +98,25 @@ class Person(models.Model):
         return person
 
 
+def photo_upload_to(instance, filename):
+    """photos/YYYY/MM/<128 random bits>.<ext>: no one finds a photo by guessing its address.
+
+    A photo of a story not yet published is served by the same media server as every
+    other file; its address is known only to the newsroom until a published page prints
+    it (renditions take their name from the same random stem). The uploader's file name is
+    kept in Image.original_filename, never in the address.
+    """
+    suffix = PurePosixPath(filename).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
+    return f"{timezone.now():photos/%Y/%m}/{secrets.token_hex(16)}{suffix}"
+
+
 class Image(models.Model):
     """A photo, kept once and used by any number of stories."""
 
     file = models.ImageField(
         _("file"),
-        upload_to="photos/%Y/%m/",
+        upload_to=photo_upload_to,
         width_field="width",
         height_field="height",
         validators=[validate_photo_upload],
@@ -184,7 +201,15 @@ class ArticleQuerySet(models.QuerySet):
         A scheduled story is live from its time: the query decides, no worker needed.
         """
         live = [Article.Status.PUBLISHED, Article.Status.SCHEDULED]
-        return self.filter(status__in=live, published_at__lte=timezone.now())
+        return self.filter(status__in=live, published_at__lte=timezone.now(), deleted_at__isnull=True)
+
+    def not_trashed(self):
+        """Stories outside the trash: what the desk works with."""
+        return self.filter(deleted_at__isnull=True)
+
+    def trashed(self):
+        """Stories in the trash (deleted softly), which a chief editor may restore or empty."""
+        return self.filter(deleted_at__isnull=False)
 
     def for_listing(self):
         """What a list of story cards shows, fetched in a fixed number of queries."""
@@ -358,6 +383,18 @@ class Article(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Deleting a story moves it to the trash (editorial.workflow.trash); only emptying the
+    # trash removes the row. A trashed story is on no public page and in no desk list.
+    deleted_at = models.DateTimeField(_("moved to trash at"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moved to trash by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     import_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     tags = TaggableManager(verbose_name=_("tags"), blank=True)
@@ -418,9 +455,14 @@ class Article(models.Model):
         return reverse("articles:detail", kwargs={"pk": self.pk})
 
     @property
+    def is_trashed(self):
+        return self.deleted_at is not None
+
+    @property
     def is_live(self):
         return (
-            self.status in {self.Status.PUBLISHED, self.Status.SCHEDULED}
+            self.deleted_at is None
+            and self.status in {self.Status.PUBLISHED, self.Status.SCHEDULED}
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )

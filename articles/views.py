@@ -97,10 +97,23 @@ def section_detail(request, slug):
     )
 
 
+def _live(outer_field):
+    return Exists(Article.objects.published().filter(pk=OuterRef(outer_field)))
+
+
+def public_tags():
+    """Tags of at least one live story: a tag used only on drafts has no page or feed yet.
+    (EXISTS from the tag's own rows, so the cost does not grow with the archive.)"""
+    tagged = TaggedItem.objects.filter(
+        tag=OuterRef("pk"), content_type=ContentType.objects.get_for_model(Article)
+    ).filter(_live("object_id"))
+    return Tag.objects.filter(Exists(tagged))
+
+
 @require_GET
 @cached_page
 def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
+    tag = get_object_or_404(public_tags(), slug=slug)
     stories = Article.objects.published().filter(tags=tag)
     return _list_page(request, stories, {"tag": tag}, {deps.tag_key(tag.pk)})
 
@@ -108,7 +121,10 @@ def tag_detail(request, slug):
 @require_GET
 @cached_page
 def person_detail(request, pk):
-    person = get_object_or_404(Person, pk=pk)
+    # Only people credited on a live story have a page: a correspondent named on a draft
+    # alone is nobody's business yet (same query, a subquery more).
+    live_bylines = Byline.objects.filter(person=OuterRef("pk")).filter(_live("article_id"))
+    person = get_object_or_404(Person.objects.filter(Exists(live_bylines)), pk=pk)
     # A subquery, not a join with DISTINCT, keeps the keyset order on the article index.
     stories = Article.objects.published().filter(
         pk__in=Byline.objects.filter(person=person).values("article_id")
@@ -209,7 +225,7 @@ def _json_ld(request, article, photos):
 @require_GET
 @cached_page
 def article_detail(request, pk, slug=None):
-    article = _story_queryset().filter(pk=pk).first()
+    article = _story_queryset().filter(pk=pk).not_trashed().first()
     if article is None:
         raise Http404
     if article.status == Article.Status.WITHDRAWN:

@@ -25,6 +25,8 @@ class ReviewEvent(models.Model):
         PUBLISHED_DUE = "published_due", _("Published at the scheduled time")
         WITHDRAWN = "withdrawn", _("Withdrawn (撤稿)")
         CORRECTED = "corrected", _("Corrected (更正)")
+        TRASHED = "trashed", _("Moved to the trash")
+        RESTORED = "restored", _("Restored from the trash")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_events")
     action = models.CharField(_("action"), max_length=20, choices=Action)

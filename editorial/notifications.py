@@ -79,6 +79,9 @@ def story_moved(event_pk):
     subject, users = recipients(event)
     if not users:
         return 0
+    # A headline is one line in every form, but a forged request can carry line breaks;
+    # a mail header never does (Django would refuse the whole message).
+    subject = " ".join(subject.split())
     link = reverse("admin:articles_article_change", args=[event.article_id])
     body = "\n".join(
         line

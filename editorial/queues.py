@@ -22,9 +22,14 @@ def with_last_action(queryset):
     return queryset.annotate(last_action=Subquery(latest))
 
 
-def visible_to(user, queryset=None):
-    """The stories `user` may see in the admin: all for editors, their own for a reporter."""
+def visible_to(user, queryset=None, *, include_trash=False):
+    """The stories `user` may see in the admin: all for editors, their own for a reporter.
+
+    Trashed stories only with `include_trash`, which the admin passes for the chief alone.
+    """
     queryset = Article.objects.all() if queryset is None else queryset
+    if not include_trash:
+        queryset = queryset.filter(deleted_at__isnull=True)
     if roles.sees_all_stories(user) or user.is_superuser:
         return queryset
     return queryset.filter(Q(created_by=user) | Q(pk__in=Article.objects.filter(bylines__person__user=user).values("pk")))

@@ -150,7 +150,7 @@ def can(user, step, article):
     """May `user`, as a person, take `step` on `article`? (Its status is checked by the workflow.)
 
     Steps: the workflow's (submit, pass_first_review, send_back, sign_off,
-    withdraw, correct) and "edit". Separation of duties: a writer never
+    withdraw, correct, trash), "edit", and "manage_trash" (restore, empty: the chief's). Separation of duties: a writer never
     reviews their own story, and whoever passed first review does not sign
     off the same version, unless NEWSROOM_SEPARATION_OF_DUTIES is off.
     """
@@ -159,7 +159,13 @@ def can(user, step, article):
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return False
     if step == "edit":
-        return _can_edit(user, article)
+        return article.deleted_at is None and _can_edit(user, article)
+    if step == "manage_trash":
+        return CHIEF_EDITOR in user_roles(user)
+    if step == "trash":
+        if CHIEF_EDITOR in user_roles(user) or user.has_perm("articles.sign_off_article"):
+            return True
+        return article.status == Article.Status.DRAFT and user.has_perm("articles.change_article") and is_writer(user, article)
     if step == "send_back":
         final = article.status in {Article.Status.FINAL_REVIEW, Article.Status.SCHEDULED}
         permission = "articles.sign_off_article" if final else "articles.review_article"

@@ -53,7 +53,7 @@ def change_url(article):
 @require_POST
 def transition(request, pk, step):
     """One workflow step from a button on the change page. Refusals change nothing."""
-    if step not in workflow.STEPS:
+    if step not in workflow.BUTTON_STEPS:
         raise Http404
     article = _article_for(request, pk)
     reason = request.POST.get("reason", "")
@@ -183,7 +183,9 @@ def preview(request, pk):
     article = _article_for(request, pk)
     data, label = None, _("current draft")
     if request.GET.get("version"):
-        revision = get_object_or_404(Revision, article=article, number=request.GET["version"])
+        if not request.GET["version"].isdigit():
+            raise Http404
+        revision = get_object_or_404(Revision, article=article, number=int(request.GET["version"]))
         data, label = revision.data, _("version %(n)s") % {"n": revision.number}
     banner = _banner(_("Preview (%(what)s, status: %(status)s) - not public") % {"what": label, "status": article.get_status_display()})
     return render_as_public(request, article, data, banner)
@@ -215,7 +217,7 @@ def shared(request, token):
         return HttpResponse(_("This review link has expired."), status=410, content_type="text/plain; charset=utf-8")
     except signing.BadSignature:
         raise Http404
-    article = get_object_or_404(Article, pk=payload["a"])
+    article = get_object_or_404(Article.objects.not_trashed(), pk=payload["a"])
     if article.status == Article.Status.WITHDRAWN:
         raise Http404
     revision = Revision.objects.filter(article=article, number=payload["v"]).first()

@@ -29,6 +29,8 @@ ALLOWED_FROM = {
     "sign_off": {S.FINAL_REVIEW},
     "withdraw": {S.PUBLISHED, S.SCHEDULED},
     "correct": {S.PUBLISHED},
+    # A live story is withdrawn first, so its readers meet the 撤稿 notice, not a vanished page.
+    "trash": {S.DRAFT, S.FIRST_REVIEW, S.FINAL_REVIEW, S.WITHDRAWN},
 }
 STEPS = list(ALLOWED_FROM)
 REASON_REQUIRED = {"send_back", "withdraw", "correct"}
@@ -39,6 +41,7 @@ STEP_LABELS = {
     "sign_off": _("Sign off"),
     "withdraw": _("Withdraw (撤稿)"),
     "correct": _("Correct (更正)"),
+    "trash": _("Move to the trash"),
 }
 
 
@@ -50,9 +53,15 @@ class ReasonRequired(ValidationError):
     """Send back, withdraw and correct must say why."""
 
 
+# Steps offered as buttons on the change page (trash goes through the admin's delete).
+BUTTON_STEPS = [step for step in STEPS if step != "trash"]
+
+
 def available_steps(user, article):
     """The steps `user` may take on `article` now: what the change page offers as buttons."""
-    return [step for step in STEPS if article.status in ALLOWED_FROM[step] and roles.can(user, step, article)]
+    if article.deleted_at is not None:
+        return []
+    return [step for step in BUTTON_STEPS if article.status in ALLOWED_FROM[step] and roles.can(user, step, article)]
 
 
 def _lock(article):
@@ -60,6 +69,8 @@ def _lock(article):
 
 
 def _check(actor, step, article, reason=None):
+    if article.deleted_at is not None:
+        raise TransitionNotAllowed(_("This story is in the trash."))
     if not roles.can(actor, step, article):
         raise PermissionDenied(_("You may not %(step)s this story.") % {"step": STEP_LABELS[step]})
     if article.status not in ALLOWED_FROM[step]:
@@ -190,3 +201,47 @@ def publish_due(*, now=None):
         _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)
         moved.append(article)
     return moved
+
+
+# --- the trash: deleting softly ---------------------------------------------------------
+
+
+@transaction.atomic
+def trash(article, *, actor, reason=""):
+    """Delete a story softly: it leaves every list and page but keeps its versions and history.
+
+    A writer may trash their own draft; editors who sign off, and the chief, any story not
+    live (a live one is withdrawn first). Only the chief restores it or empties the trash.
+    """
+    article = _lock(article)
+    _check(actor, "trash", article)
+    article.deleted_at, article.deleted_by = timezone.now(), actor
+    article.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _record(article, actor, ReviewEvent.Action.TRASHED, from_status=article.status, note=reason)
+    return article
+
+
+def _check_chief(actor, article):
+    if not roles.can(actor, "manage_trash", article):
+        raise PermissionDenied(_("Only the chief editor may restore stories or empty the trash."))
+    if article.deleted_at is None:
+        raise TransitionNotAllowed(_("This story is not in the trash."))
+
+
+@transaction.atomic
+def restore_from_trash(article, *, actor, note=""):
+    """The chief takes a story out of the trash, in the status it had when it went in."""
+    article = _lock(article)
+    _check_chief(actor, article)
+    article.deleted_at, article.deleted_by = None, None
+    article.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _record(article, actor, ReviewEvent.Action.RESTORED, from_status=article.status, note=note)
+    return article
+
+
+@transaction.atomic
+def empty_trash(article, *, actor):
+    """The chief deletes a trashed story for good, with its versions and history."""
+    article = _lock(article)
+    _check_chief(actor, article)
+    article.delete()
