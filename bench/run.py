@@ -70,7 +70,7 @@ PAGES = [
     ("tag", "uncached", ["/tags/{tag}/"], {}),
     ("search common", "uncached", ["/search/?q={common}"], {}),
     ("search rare", "uncached", ["/search/?q={rare}"], {}),
-    ("feed", "uncached", ["/feeds/", "/feed/", "/rss/", "/feeds/latest/"], {}),
+    ("feed", "uncached", ["/feeds/rss.xml"], {}),
     ("sitemap", "uncached", ["/sitemap.xml"], {}),
     ("admin story list", "site", ["/admin/articles/article/"], {"login": True, "connections": 1}),
 ]
@@ -253,6 +253,10 @@ def find_deep_page(client, first, section, live):
         for key, value in query:
             if key not in CURSOR_KEYS:
                 pass
+            elif re.fullmatch(r"\d+-\d+", value):  # the site's keyset cursor: <µs>-<pk>
+                from articles.pagination import encode
+
+                value = encode(target)
             elif value.isdigit():
                 value = str(target.pk)
             else:
