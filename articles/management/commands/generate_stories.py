@@ -20,6 +20,7 @@ import json
 import random
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -177,23 +178,29 @@ class TableWriter:
     def add(self, row):
         self.rows.append(row)
 
-    def flush(self):
-        if not self.rows:
-            return 0
-        count = len(self.rows)
-        if self.use_copy:
-            self._copy()
-        else:
-            self.model.objects.bulk_create([self.model(**row) for row in self.rows], batch_size=2000)
-        self.rows = []
-        return count
+    def take(self):
+        """The rows added since the last take, handed over for writing."""
+        rows, self.rows = self.rows, []
+        return rows
 
-    def _copy(self):
+    def write(self, rows):
+        if not rows:
+            return 0
+        if self.use_copy:
+            self._copy(rows)
+        else:
+            self.model.objects.bulk_create([self.model(**row) for row in rows], batch_size=2000)
+        return len(rows)
+
+    def flush(self):
+        return self.write(self.take())
+
+    def _copy(self, rows):
         names = [f.attname for f in self.fields]
         defaults = self.defaults
         buffer = io.StringIO()
         write = buffer.write
-        for row in self.rows:
+        for row in rows:
             write("\t".join(_copy_text(row[name] if name in row else defaults[name]) for name in names))
             write("\n")
         buffer.seek(0)
@@ -458,8 +465,13 @@ class Generator:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def run(self, start, count, batch_size):
-        """Insert stories start..start+count-1; return the number of rows written per table."""
+    def run(self, start, count, batch_size, pipeline=False):
+        """Insert stories start..start+count-1; return the number of rows written per table.
+
+        With `pipeline`, each batch is written by a second thread on its own connection
+        while this one draws the next: PostgreSQL builds the search vectors of one batch
+        while Python draws the next. Batches still commit in order (links point back).
+        Only for committed data: the writer cannot see this connection's open transaction."""
         use_copy = self.use_copy
         articles = TableWriter(Article, use_copy, explicit_pk=True)
         writers = {
@@ -484,6 +496,28 @@ class Generator:
         def story_id(number):
             return base_id + (number - start) if number >= start else earlier.get(number)
 
+        names_in_totals = {id(articles): "article", **{id(w): name for name, w in writers.items()}}
+
+        def write_batch(batch, threaded):
+            written = {}
+            try:
+                if threaded and connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET synchronous_commit TO OFF")
+                with transaction.atomic():
+                    for writer, rows in batch:
+                        written[names_in_totals[id(writer)]] = writer.write(rows)
+            finally:
+                if threaded:
+                    connection.close()
+            return written
+
+        def add(written):
+            for name, n in written.items():
+                totals[name] += n
+
+        pool = ThreadPoolExecutor(max_workers=1) if pipeline else None
+        pending = None
         tag_ids = self.pools["tag_ids"]
         ct = self.article_ct
         began = time.monotonic()
@@ -525,13 +559,20 @@ class Generator:
                 position += 1
             done += 1
             if done % batch_size == 0 or done == count:
-                with transaction.atomic():
-                    totals["article"] += articles.flush()
-                    for name, writer in writers.items():
-                        totals[name] += writer.flush()
+                batch = [(articles, articles.take())] + [(writer, writer.take()) for writer in writers.values()]
+                if pending is not None:
+                    add(pending.result())
+                if pool is not None:
+                    pending = pool.submit(write_batch, batch, True)
+                else:
+                    add(write_batch(batch, False))
                 if self.stdout is not None:
                     elapsed = time.monotonic() - began
                     self.stdout.write(f"  {done:>9}/{count} stories  {elapsed:7.1f} s  {done / elapsed:8.0f} stories/s")
+        if pending is not None:
+            add(pending.result())
+        if pool is not None:
+            pool.shutdown()
         if count:
             with connection.cursor() as cursor:
                 for sql in connection.ops.sequence_reset_sql(no_style(), [Article]):
@@ -588,6 +629,12 @@ def build_pools(*, images, stdout=None):
             if stdout is not None:
                 stdout.write(f"  image {number + 1}/{images} with renditions")
         ensure_renditions(image)
+        # What the pages' picture tags read, filled now so the first page views write nothing.
+        index = {}
+        for rendition in image.renditions.all():
+            index[rendition.spec] = {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
+        if index != image.rendition_index:
+            Image.objects.filter(pk=image.pk).update(rendition_index=index)
         image_ids.append(image.pk)
         image_captions[image.pk] = image.caption
 
@@ -746,7 +793,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Generating stories {start}..{start + count - 1} (seed {seed}, {'COPY' if use_copy else 'bulk_create'}):")
         generator = Generator(seed=seed, now=anchor, pools=pools, use_copy=use_copy, stdout=self.stdout)
         try:
-            totals = generator.run(start, count, batch_size)
+            totals = generator.run(start, count, batch_size, pipeline=use_copy and count >= DEFER_INDEX_AT)
         finally:
             if deferred:
                 rebuilt = time.monotonic()
