@@ -177,12 +177,22 @@ def _parts_changed(article_id, reindex=True):
         invalidate_article(article)
 
 
+def _deleting_stories(origin):
+    """Whether a delete() started from a story or a queryset of stories (the cascade's origin)."""
+    model = getattr(origin, "model", None) or type(origin)
+    return origin is not None and isinstance(model, type) and issubclass(model, Article)
+
+
 @receiver(post_save, sender=Byline)
 @receiver(post_delete, sender=Byline)
 @receiver(post_save, sender=ArticleImage)
 @receiver(post_delete, sender=ArticleImage)
-def _byline_or_photo_changed(sender, instance, raw=False, **kwargs):
+def _byline_or_photo_changed(sender, instance, raw=False, origin=None, **kwargs):
     if not raw:
+        # Deleted along with its story: re-indexing now would write a search row for the
+        # story being deleted, which then fails the foreign key when the story goes.
+        if _deleting_stories(origin):
+            return
         _parts_changed(instance.article_id)
         if sender is Byline:
             transaction.on_commit(lambda: page_cache.invalidate({person_key(instance.person_id)}))

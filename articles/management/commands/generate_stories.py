@@ -573,11 +573,15 @@ class Generator:
             add(pending.result())
         if pool is not None:
             pool.shutdown()
-        if count:
-            with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Article]):
-                    cursor.execute(sql)
+        reset_article_sequence()
         return totals
+
+
+def reset_article_sequence():
+    """Point the story id sequence past the ids written with explicit values."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Article]):
+            cursor.execute(sql)
 
 
 def build_pools(*, images, stdout=None):
@@ -795,6 +799,9 @@ class Command(BaseCommand):
         try:
             totals = generator.run(start, count, batch_size, pipeline=use_copy and count >= DEFER_INDEX_AT)
         finally:
+            # Also after an interruption: the batches committed so far stay usable (--append
+            # continues them), with the id sequence and the search index in order.
+            reset_article_sequence()
             if deferred:
                 rebuilt = time.monotonic()
                 restore_indexes(deferred)
