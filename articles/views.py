@@ -114,7 +114,14 @@ def section_detail(request, slug):
 @cached_page
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    stories = Article.objects.published().filter(tags=tag)
+    # A subquery, not a join: the join casts taggit's integer object_id to the story's bigint
+    # id, which keeps PostgreSQL off the (content_type, object_id, tag) index; it then hashed
+    # every live story (0.2 s at 100k). The subquery walks the live index newest-first and
+    # probes the tag index, so a page costs the same at any archive size.
+    tagged = TaggedItem.objects.filter(
+        tag=tag, content_type=ContentType.objects.get_for_model(Article)
+    ).values("object_id")
+    stories = Article.objects.published().filter(pk__in=tagged)
     return _list_page(request, stories, {"tag": tag}, {deps.tag_key(tag.pk)})
 
 
