@@ -2,8 +2,10 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.core.paginator import Paginator
+from django.db import connection, models
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -215,14 +217,42 @@ def empty_trash_selected(modeladmin, request, queryset):
     _run_step(modeladmin, request, queryset, "empty_trash", done_message=gettext("%(n)d stories deleted for good."))
 
 
+class BoundedCountPaginator(Paginator):
+    """Counts at most COUNT_LIMIT stories: the admin list opens without counting the archive.
+
+    An exact COUNT(*) reads every matching row, about a second at a million stories. Up to
+    the limit the count is exact; past it, an unfiltered list takes PostgreSQL's estimate of
+    the table's rows and a filtered one shows the limit, so its later pages are reached by
+    narrowing the filters or searching."""
+
+    COUNT_LIMIT = 10_000
+
+    @cached_property
+    def count(self):
+        limit = self.COUNT_LIMIT
+        counted = self.object_list.order_by()[: limit + 1].count()
+        if counted <= limit:
+            return counted
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where and not query.distinct:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table])
+                row = cursor.fetchone()
+            if row and row[0] > limit:
+                return row[0]
+        return limit
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
+    paginator = BoundedCountPaginator
     list_display = ["headline", "status", "section", "created_by", "published_at", "responsible_editor"]
     list_filter = [QueueFilter, TrashFilter, "status", "section", "outlet", "published_at"]
     list_select_related = ["section", "created_by", "responsible_editor"]
     search_fields = ["headline", "kicker", "subtitle", "summary"]
-    date_hierarchy = "published_at"
+    # No date_hierarchy: its year links cost a MIN/MAX and a DISTINCT over every story (about
+    # 3 s at a million); the published_at filter above narrows by date without reading them.
     ordering = ["-updated_at", "-pk"]  # the desk's latest work first; drafts have no publication time
     show_full_result_count = False
     readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]

@@ -427,6 +427,8 @@ class Article(models.Model):
             models.Index(
                 fields=["-published_at", "-id"], condition=models.Q(is_top=True), name="article_top_pub_idx"
             ),
+            # The admin story list, newest work first: one page read off the index, no sort.
+            models.Index(fields=["-updated_at", "-id"], name="article_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

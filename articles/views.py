@@ -66,16 +66,29 @@ def _list_page(request, queryset, context, keys, extra_params=None):
 @require_GET
 @cached_page
 def home(request):
-    published = Article.objects.published().for_listing()
-    top = list(published.filter(is_top=True).order_by("-published_at", "-pk")[:1])
-    recent = list(published.exclude(pk__in=[a.pk for a in top]).order_by("-published_at", "-pk")[:HOME_CANDIDATES])
-    latest = recent[:HOME_LATEST]
+    published = Article.objects.published()
+    top = list(published.for_listing().filter(is_top=True).order_by("-published_at", "-pk")[:1])
+    # The candidates are chosen from (id, section) pairs; only the ~70 stories shown are then
+    # loaded whole (300 full rows with bodies cost more than the rest of the page).
+    recent = list(
+        published.exclude(pk__in=[a.pk for a in top])
+        .order_by("-published_at", "-pk")
+        .values_list("pk", "section_id")[:HOME_CANDIDATES]
+    )
+    latest_ids = [pk for pk, _ in recent[:HOME_LATEST]]
+    section_ids = {}
+    for pk, section_id in recent:
+        if section_id:
+            chosen = section_ids.setdefault(section_id, [])
+            if len(chosen) < HOME_PER_SECTION:
+                chosen.append(pk)
+    cards = published.for_listing().in_bulk(set(latest_ids).union(*section_ids.values()))
+    latest = [cards[pk] for pk in latest_ids if pk in cards]
     by_section = {}
-    for article in recent:
-        if article.section_id:
-            stories = by_section.setdefault(article.section_id, (article.section, []))[1]
-            if len(stories) < HOME_PER_SECTION:
-                stories.append(article)
+    for section_id, pks in section_ids.items():
+        stories = [cards[pk] for pk in pks if pk in cards]
+        if stories:
+            by_section[section_id] = (stories[0].section, stories)
     blocks = sorted(by_section.values(), key=lambda block: (block[0].position, block[0].name))
     shown = top + latest + [a for _, stories in blocks for a in stories]
     attach_card_images(shown)
@@ -114,7 +127,14 @@ def public_tags():
 @cached_page
 def tag_detail(request, slug):
     tag = get_object_or_404(public_tags(), slug=slug)
-    stories = Article.objects.published().filter(tags=tag)
+    # A subquery, not a join: the join casts taggit's integer object_id to the story's bigint
+    # id, which keeps PostgreSQL off the (content_type, object_id, tag) index; it then hashed
+    # every live story (0.2 s at 100k). The subquery walks the live index newest-first and
+    # probes the tag index, so a page costs the same at any archive size.
+    tagged = TaggedItem.objects.filter(
+        tag=tag, content_type=ContentType.objects.get_for_model(Article)
+    ).values("object_id")
+    stories = Article.objects.published().filter(pk__in=tagged)
     return _list_page(request, stories, {"tag": tag}, {deps.tag_key(tag.pk)})
 
 

@@ -1,10 +1,13 @@
-"""Production settings with every cache replaced by a dummy: pages as a cache miss costs them.
+"""Production settings with the readers' page cache off: every request builds its page.
 
 bench/run.py starts a second gunicorn with DJANGO_SETTINGS_MODULE=bench.settings_uncached
-to measure the uncached pages.
+to measure the uncached pages. NEWSROOM_PAGE_CACHE_SECONDS = 0 makes articles.cache's
+cached_page call the view straight away (no lookup, no dependency versions, no
+next-scheduled query); every cache backend is also a dummy, so nothing else is reused.
 """
 
 from newsroom.settings import *  # noqa: F401,F403
 from newsroom.settings import CACHES
 
 CACHES = {alias: {"BACKEND": "django.core.cache.backends.dummy.DummyCache"} for alias in CACHES}
+NEWSROOM_PAGE_CACHE_SECONDS = 0

@@ -123,3 +123,25 @@ def test_refuses_to_add_to_an_existing_archive_without_append():
     generate(20)
     with pytest.raises(CommandError, match="--append"):
         generate(20)
+
+
+def test_generated_stories_are_found_by_the_readers_search():
+    """Search rows are written with the stories, with exactly the terms a save would index."""
+    from articles.models import SearchEntry
+    from articles.search import index_article
+
+    generate(150)
+    live = Article.objects.published().filter(import_key__startswith="gen:")
+    assert SearchEntry.objects.filter(article__import_key__startswith="gen:").count() == 150
+    written = {e.article_id: (e.headline_terms, e.summary_terms, e.body_terms) for e in SearchEntry.objects.all()}
+    for article in Article.objects.filter(import_key__startswith="gen:").order_by("pk")[:25]:
+        index_article(article)
+    for entry in SearchEntry.objects.filter(article__import_key__startswith="gen:").order_by("pk")[:25]:
+        assert (entry.headline_terms, entry.summary_terms, entry.body_terms) == written[entry.article_id]
+
+    from django.test import Client
+
+    story = live.order_by("-published_at").first()
+    page = Client().get("/search/", {"q": story.headline})
+    assert page.status_code == 200
+    assert story.get_absolute_url() in page.content.decode()

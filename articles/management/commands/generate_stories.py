@@ -18,7 +18,9 @@ Article.save(), so the HTML built here is already clean (plain <p> and
 import io
 import json
 import random
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -27,7 +29,7 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from taggit.models import Tag, TaggedItem
@@ -41,9 +43,14 @@ from articles.models import (
     Person,
     Recommendation,
     RelatedLink,
+    SearchEntry,
     Section,
 )
+from articles import cache as page_cache
+from articles.dependencies import FEEDS, HOME, SEARCH, SITE, SITEMAPS
 from articles.renditions import ensure_renditions
+from articles.search import _RUN as TERM_RUN  # the runs document_terms() cuts text into
+from articles.search import document_terms
 
 KEY_PREFIX = "gen:"
 IMAGE_KEY_PREFIX = "gen:img:"
@@ -132,7 +139,10 @@ def _copy_text(value):
     if value is False:
         return "f"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPE)
+        # translate() is slow on long text: only call it when there is something to escape.
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_ESCAPE)
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (dict, list)):
@@ -168,23 +178,29 @@ class TableWriter:
     def add(self, row):
         self.rows.append(row)
 
-    def flush(self):
-        if not self.rows:
-            return 0
-        count = len(self.rows)
-        if self.use_copy:
-            self._copy()
-        else:
-            self.model.objects.bulk_create([self.model(**row) for row in self.rows], batch_size=2000)
-        self.rows = []
-        return count
+    def take(self):
+        """The rows added since the last take, handed over for writing."""
+        rows, self.rows = self.rows, []
+        return rows
 
-    def _copy(self):
+    def write(self, rows):
+        if not rows:
+            return 0
+        if self.use_copy:
+            self._copy(rows)
+        else:
+            self.model.objects.bulk_create([self.model(**row) for row in rows], batch_size=2000)
+        return len(rows)
+
+    def flush(self):
+        return self.write(self.take())
+
+    def _copy(self, rows):
         names = [f.attname for f in self.fields]
         defaults = self.defaults
         buffer = io.StringIO()
         write = buffer.write
-        for row in self.rows:
+        for row in rows:
             write("\t".join(_copy_text(row[name] if name in row else defaults[name]) for name in names))
             write("\n")
         buffer.seek(0)
@@ -192,6 +208,48 @@ class TableWriter:
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+
+_TAGS = re.compile(r"</?(?:p|strong)>")
+
+
+class Segmenter:
+    """The search module's document_terms(), remembered per run of characters.
+
+    Generated text is assembled from short word lists, so the same runs (据了解, 今年以来,
+    济南市政府, ...) recur in nearly every story; segmenting each distinct run once makes
+    the search rows cost little next to the stories themselves. The terms are exactly
+    those document_terms() gives the whole text: it cuts text into runs and segments
+    each run on its own. The text is cut into runs before normalising (each new run is
+    normalised by document_terms): generated text has no full-width letters or digits and
+    no upper case, so that gives the same runs, and saves normalising every story whole.
+    """
+
+    LIMIT = 400_000  # distinct runs remembered before starting afresh
+
+    def __init__(self):
+        self.known = {}
+
+    def terms(self, *texts):
+        out = []
+        known = self.known
+        for run in TERM_RUN.findall(" ".join(t for t in texts if t)):
+            terms = known.get(run)
+            if terms is None:
+                if len(known) >= self.LIMIT:
+                    known.clear()
+                terms = known[run] = document_terms(run)
+            out.extend(terms)
+        return f" {' '.join(out)} " if out else ""
+
+    def entry(self, row, names, captions):
+        """The SearchEntry columns of one generated story (its body holds only <p> and <strong>)."""
+        return {
+            "article_id": row["id"],
+            "headline_terms": self.terms(row["kicker"], row["headline"], row["subtitle"]),
+            "summary_terms": self.terms(row["summary"], row["author_line"], *names, *captions),
+            "body_terms": self.terms(_TAGS.sub("", row["body"])),
+        }
 
 
 def make_picture(number):
@@ -407,8 +465,13 @@ class Generator:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def run(self, start, count, batch_size):
-        """Insert stories start..start+count-1; return the number of rows written per table."""
+    def run(self, start, count, batch_size, pipeline=False):
+        """Insert stories start..start+count-1; return the number of rows written per table.
+
+        With `pipeline`, each batch is written by a second thread on its own connection
+        while this one draws the next: PostgreSQL builds the search vectors of one batch
+        while Python draws the next. Batches still commit in order (links point back).
+        Only for committed data: the writer cannot see this connection's open transaction."""
         use_copy = self.use_copy
         articles = TableWriter(Article, use_copy, explicit_pk=True)
         writers = {
@@ -417,7 +480,10 @@ class Generator:
             "related": TableWriter(RelatedLink, use_copy),
             "recommendation": TableWriter(Recommendation, use_copy),
             "tagged": TableWriter(TaggedItem, use_copy),
+            "search": TableWriter(SearchEntry, use_copy, explicit_pk=True),
         }
+        segmenter = Segmenter()
+        names, captions = self.pools["person_names"], self.pools["image_captions"]
         totals = {"article": 0, **{name: 0 for name in writers}}
         base_id = (Article.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
         # Stories generated by an earlier run that the new ones may link back to.
@@ -430,6 +496,28 @@ class Generator:
         def story_id(number):
             return base_id + (number - start) if number >= start else earlier.get(number)
 
+        names_in_totals = {id(articles): "article", **{id(w): name for name, w in writers.items()}}
+
+        def write_batch(batch, threaded):
+            written = {}
+            try:
+                if threaded and connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET synchronous_commit TO OFF")
+                with transaction.atomic():
+                    for writer, rows in batch:
+                        written[names_in_totals[id(writer)]] = writer.write(rows)
+            finally:
+                if threaded:
+                    connection.close()
+            return written
+
+        def add(written):
+            for name, n in written.items():
+                totals[name] += n
+
+        pool = ThreadPoolExecutor(max_workers=1) if pipeline else None
+        pending = None
         tag_ids = self.pools["tag_ids"]
         ct = self.article_ct
         began = time.monotonic()
@@ -443,6 +531,11 @@ class Generator:
                 writers["byline"].add({"article_id": pk, "person_id": person, "role": role.value if hasattr(role, "value") else role, "position": position})
             for position, image in enumerate(story["photos"]):
                 writers["photo"].add({"article_id": pk, "image_id": image, "position": position})
+            writers["search"].add(segmenter.entry(
+                row,
+                [names[person] for person, _, _ in story["bylines"]],
+                [captions[image] for image in story["photos"]],
+            ))
             for index in story["tags"]:
                 writers["tagged"].add({"object_id": pk, "content_type_id": ct, "tag_id": tag_ids[index]})
             for kind, value, position in story["related"]:
@@ -466,18 +559,29 @@ class Generator:
                 position += 1
             done += 1
             if done % batch_size == 0 or done == count:
-                with transaction.atomic():
-                    totals["article"] += articles.flush()
-                    for name, writer in writers.items():
-                        totals[name] += writer.flush()
+                batch = [(articles, articles.take())] + [(writer, writer.take()) for writer in writers.values()]
+                if pending is not None:
+                    add(pending.result())
+                if pool is not None:
+                    pending = pool.submit(write_batch, batch, True)
+                else:
+                    add(write_batch(batch, False))
                 if self.stdout is not None:
                     elapsed = time.monotonic() - began
                     self.stdout.write(f"  {done:>9}/{count} stories  {elapsed:7.1f} s  {done / elapsed:8.0f} stories/s")
-        if count:
-            with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Article]):
-                    cursor.execute(sql)
+        if pending is not None:
+            add(pending.result())
+        if pool is not None:
+            pool.shutdown()
+        reset_article_sequence()
         return totals
+
+
+def reset_article_sequence():
+    """Point the story id sequence past the ids written with explicit values."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Article]):
+            cursor.execute(sql)
 
 
 def build_pools(*, images, stdout=None):
@@ -515,7 +619,7 @@ def build_pools(*, images, stdout=None):
             known[name] = Tag.objects.create(name=name).pk
     tag_ids = [known[name] for name in tag_names]
 
-    image_ids = []
+    image_ids, image_captions = [], {}
     for number in range(images):
         key = f"{IMAGE_KEY_PREFIX}{number}"
         image = Image.objects.filter(import_key=key).first()
@@ -529,16 +633,25 @@ def build_pools(*, images, stdout=None):
             if stdout is not None:
                 stdout.write(f"  image {number + 1}/{images} with renditions")
         ensure_renditions(image)
+        # What the pages' picture tags read, filled now so the first page views write nothing.
+        index = {}
+        for rendition in image.renditions.all():
+            index[rendition.spec] = {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
+        if index != image.rendition_index:
+            Image.objects.filter(pk=image.pk).update(rendition_index=index)
         image_ids.append(image.pk)
+        image_captions[image.pk] = image.caption
 
     return {
         "sections": sections,
         "outlets": outlets,
         "people": people,
+        "person_names": {existing[name]: name for name in names},
         "editors": people[:24],
         "tags": tag_names,
         "tag_ids": tag_ids,
         "images": image_ids,
+        "image_captions": image_captions,
         "article_ct": ContentType.objects.get_for_model(Article).pk,
     }
 
@@ -549,16 +662,41 @@ def generated_count():
     return int(last[len(KEY_PREFIX):]) + 1 if last else 0
 
 
+def _delete_rows(model, condition, depth=0):
+    """Delete `model` rows matching `condition` (a Q) and, first, every row that depends on them.
+
+    Plain DELETEs, no model signals: the readers' signal handlers would re-index a story
+    while its bylines go (recreating its search row) and cost a query per row. Dependants are
+    found from the models, so tables added by other features (search rows, review history,
+    versions) go too; SET_NULL references are cleared. The page cache is refreshed afterwards."""
+    if depth > 5:
+        raise CommandError(f"dependants of {model.__name__} nest too deep to delete")
+    rows = model._base_manager.filter(condition)
+    for relation in model._meta.related_objects:
+        if relation.many_to_many or not relation.field.concrete:
+            continue
+        dependant = relation.related_model
+        on_delete = relation.on_delete
+        inner = Q(**{f"{relation.field.name}__in": rows.values(relation.field.target_field.attname)})
+        if on_delete is models.CASCADE:
+            _delete_rows(dependant, inner, depth + 1)
+        elif on_delete is models.SET_NULL:
+            dependant._base_manager.filter(inner).update(**{relation.field.name: None})
+    rows._raw_delete(rows.db)
+
+
 def reset_generated(batch_size, stdout=None):
-    """Delete every generated story (with its bylines, photos, links and tags) and the generated images."""
+    """Delete every generated story (with its bylines, photos, links, tags, search rows and any
+    other dependants) and the generated images."""
     deleted = 0
+    article_ct = ContentType.objects.get_for_model(Article)
     while True:
         ids = list(Article.objects.filter(import_key__startswith=KEY_PREFIX).values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
         with transaction.atomic():
-            TaggedItem.objects.filter(content_type=ContentType.objects.get_for_model(Article), object_id__in=ids).delete()
-            Article.objects.filter(pk__in=ids).delete()
+            TaggedItem.objects.filter(content_type=article_ct, object_id__in=ids)._raw_delete(TaggedItem.objects.db)
+            _delete_rows(Article, Q(pk__in=ids))
         deleted += len(ids)
         if stdout is not None:
             stdout.write(f"  deleted {deleted} generated stories")
@@ -567,7 +705,39 @@ def reset_generated(batch_size, stdout=None):
             rendition.file.delete(save=False)
         image.file.delete(save=False)
         image.delete()
+    if deleted:
+        refresh_pages()
     return deleted
+
+
+DEFER_INDEX_AT = 50_000
+
+
+def drop_search_indexes():
+    """Drop the GIN indexes of the search table (PostgreSQL); return their definitions."""
+    table = SearchEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexdef ILIKE %s",
+            [table, "% USING gin %"],
+        )
+        found = cursor.fetchall()
+        for name, _ in found:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return [definition for _, definition in found]
+
+
+def restore_indexes(definitions):
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem TO '512MB'")
+        for definition in definitions:
+            cursor.execute(definition)
+
+
+def refresh_pages():
+    """Rows written or removed in bulk send no signals: mark every cached page stale."""
+    page_cache.forget_next_scheduled()
+    page_cache.invalidate({SITE, HOME, FEEDS, SITEMAPS, SEARCH})
 
 
 class Command(BaseCommand):
@@ -622,13 +792,25 @@ class Command(BaseCommand):
                 # Losing the last batches in a crash is fine for generated data; waiting on disk is not.
                 cursor.execute("SET synchronous_commit TO OFF")
         pools = build_pools(images=images, stdout=self.stdout)
+        # A large run fills the search table faster without its GIN index, which is rebuilt after.
+        deferred = drop_search_indexes() if use_copy and count >= DEFER_INDEX_AT else []
         self.stdout.write(f"Generating stories {start}..{start + count - 1} (seed {seed}, {'COPY' if use_copy else 'bulk_create'}):")
         generator = Generator(seed=seed, now=anchor, pools=pools, use_copy=use_copy, stdout=self.stdout)
-        totals = generator.run(start, count, batch_size)
+        try:
+            totals = generator.run(start, count, batch_size, pipeline=use_copy and count >= DEFER_INDEX_AT)
+        finally:
+            # Also after an interruption: the batches committed so far stay usable (--append
+            # continues them), with the id sequence and the search index in order.
+            reset_article_sequence()
+            if deferred:
+                rebuilt = time.monotonic()
+                restore_indexes(deferred)
+                self.stdout.write(f"  search index rebuilt in {time.monotonic() - rebuilt:.1f} s")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                for model in (Article, Byline, ArticleImage, RelatedLink, Recommendation, TaggedItem):
+                for model in (Article, Byline, ArticleImage, RelatedLink, Recommendation, TaggedItem, SearchEntry):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        refresh_pages()
         elapsed = time.monotonic() - began
         rows = ", ".join(f"{n} {name}" for name, n in totals.items())
         self.stdout.write(self.style.SUCCESS(
