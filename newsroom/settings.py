@@ -49,13 +49,21 @@ def env_list(name, default=""):
 DEBUG = env_bool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "django-insecure-local-development-only"
+# With DEBUG off the key must come from the environment. Serving refuses to start
+# without it (newsroom/wsgi.py, asgi.py call require_secret_key); commands that sign
+# nothing, such as migrate or makemigrations, still run.
+
+
+def require_secret_key():
+    """Stop a server from starting in production without its own SECRET_KEY."""
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off. "
             "For a local trial run `make run`, which sets DEBUG=1."
         )
-    SECRET_KEY = "django-insecure-local-development-only"
+
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
