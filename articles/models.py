@@ -216,26 +216,6 @@ class ArticleQuerySet(models.QuerySet):
         # Renditions come from Image.rendition_index, so cards need no further query.
         return self.select_related("section", "outlet", "thumbnail")
 
-    def fallback_recommendations(self, article, limit):
-        """Stories in this queryset sharing a tag with `article`, then its section, newest first."""
-        chosen = []
-        tag_ids = [tag.pk for tag in article.tags.all()]
-        if tag_ids:
-            chosen = list(
-                self.filter(tags__in=tag_ids)
-                .distinct()
-                .select_related("outlet", "thumbnail")
-                .order_by("-published_at", "-pk")[:limit]
-            )
-        if len(chosen) < limit and article.section_id:
-            chosen += list(
-                self.filter(section_id=article.section_id)
-                .exclude(pk__in=[a.pk for a in chosen])
-                .select_related("outlet", "thumbnail")
-                .order_by("-published_at", "-pk")[: limit - len(chosen)]
-            )
-        return chosen
-
     def before(self, key):
         """Stories older than `key` = (published_at, pk), for keyset pagination (no OFFSET)."""
         when, pk = key
@@ -516,25 +496,6 @@ class Article(models.Model):
     @property
     def photo_list(self):
         return [link.image for link in self.photos.all()]
-
-    def list_image(self):
-        """The image shown for this story in lists: its thumbnail, else its first photo."""
-        if self.thumbnail_id:
-            return self.thumbnail
-        photos = self.photo_list
-        return photos[0] if photos else None
-
-    def recommended(self, limit=6):
-        """推荐阅读: the curated picks, or else stories sharing tags, then the section."""
-        picks = [
-            rec.target
-            for rec in self.recommendations.select_related("target", "target__outlet", "target__thumbnail")
-            .filter(target__in=Article.objects.published())
-            .order_by("position", "pk")
-        ]
-        if picks:
-            return picks[:limit]
-        return Article.objects.published().exclude(pk=self.pk).fallback_recommendations(self, limit)
 
 
 

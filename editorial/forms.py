@@ -130,7 +130,20 @@ class ArticleAdminForm(forms.ModelForm):
         )
 
 
-class ArticleImageForm(forms.ModelForm):
+class PlainPhotoTextMixin:
+    """Captions, credits and alt texts are plain text wherever a photo is edited."""
+
+    def clean_caption(self):
+        return plain_text(self.cleaned_data.get("caption"))
+
+    def clean_credit(self):
+        return plain_text(self.cleaned_data.get("credit"))
+
+    def clean_alt_text(self):
+        return plain_text(self.cleaned_data.get("alt_text"))
+
+
+class ArticleImageForm(PlainPhotoTextMixin, forms.ModelForm):
     """A photo on the story: pick an existing image or upload one, with caption, credit, alt text."""
 
     upload = PhotoField(label=_("Upload a photo"), required=False)
@@ -150,15 +163,6 @@ class ArticleImageForm(forms.ModelForm):
         if self.instance.pk and self.instance.image_id:
             image = self.instance.image
             self.initial.update(caption=image.caption, credit=image.credit, alt_text=image.alt_text)
-
-    def clean_caption(self):
-        return plain_text(self.cleaned_data.get("caption"))
-
-    def clean_credit(self):
-        return plain_text(self.cleaned_data.get("credit"))
-
-    def clean_alt_text(self):
-        return plain_text(self.cleaned_data.get("alt_text"))
 
     def clean_upload(self):
         """Stored without the location the camera wrote into it, like the photo library's uploads."""
@@ -198,15 +202,6 @@ class ArticleImageForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
-class ImageAdminForm(ImageForm):
+class ImageAdminForm(PlainPhotoTextMixin, ImageForm):
     """The photo library's form: the upload checks of ImageForm, and captions,
     credits and alt texts kept as plain text."""
-
-    def clean_caption(self):
-        return plain_text(self.cleaned_data.get("caption"))
-
-    def clean_credit(self):
-        return plain_text(self.cleaned_data.get("credit"))
-
-    def clean_alt_text(self):
-        return plain_text(self.cleaned_data.get("alt_text"))
