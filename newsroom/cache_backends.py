@@ -131,7 +131,10 @@ class ResilientRedisCache(RedisCache):
                 return False
             if health.needs_recovery:
                 return False
-        logger.warning("cache %r answers again; what may have gone stale meanwhile was refreshed", self.key_prefix)
+        if self._after_outage is None:
+            logger.warning("cache %r answers again", self.key_prefix)
+        else:
+            logger.warning("cache %r answers again; what may have gone stale meanwhile was refreshed", self.key_prefix)
         return True
 
     def _forget_namespace(self):
