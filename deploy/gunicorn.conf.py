@@ -78,8 +78,9 @@ if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "fmt": "%(levelname)s %(name)s %(message)s",
+                "timestamp": "time",
+                "rename_fields": {"levelname": "level", "name": "logger"},
                 "json_ensure_ascii": False,
             }
         },

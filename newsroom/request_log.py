@@ -90,7 +90,7 @@ class RequestIdFilter(logging.Filter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(request_id)s %(message)s"
 
 
 def logging_config(log_format="text", *, level="WARNING", access=True):
@@ -105,7 +105,9 @@ def logging_config(log_format="text", *, level="WARNING", access=True):
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": JSON_FIELDS,
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # UTC, ISO 8601: the same clock as gunicorn's lines (Django sets TZ for the app).
+            "timestamp": "time",
+            "rename_fields": {"levelname": "level", "name": "logger"},
             "json_ensure_ascii": False,
         },
     }
