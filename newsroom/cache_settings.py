@@ -20,6 +20,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.text import slugify
 
+DEFAULT_SITE_NAME = "新闻网"  # NEWSROOM_SITE_NAME's default in settings
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # What a deploy changes, when the code is not a git checkout.
 CODE_FOLDERS = ("newsroom", "articles", "editorial", "templates", "static", "locale")
@@ -36,11 +37,11 @@ def _checked(variable, value):
 
 
 def site_id():
-    """NEWSROOM_SITE_ID, else one made from NEWSROOM_SITE_NAME, else "newsroom"."""
+    """NEWSROOM_SITE_ID, else one made from NEWSROOM_SITE_NAME, else (or for the default name) "newsroom"."""
     if os.environ.get("NEWSROOM_SITE_ID"):
         return _checked("NEWSROOM_SITE_ID", os.environ["NEWSROOM_SITE_ID"].strip())
     name = os.environ.get("NEWSROOM_SITE_NAME", "").strip()
-    if not name:
+    if not name or name == DEFAULT_SITE_NAME:
         return "newsroom"
     # A Chinese name has no ASCII slug: a short hash of it keeps two sites apart.
     return slugify(name)[:48] or "site-" + hashlib.sha256(name.encode()).hexdigest()[:10]

@@ -54,6 +54,7 @@ def test_redis_names_pages_by_site_and_deploy_and_the_rest_by_site():
 
 
 def test_the_site_id_comes_from_the_site_name_when_not_given():
+    assert shown(NEWSROOM_SITE_NAME="新闻网")["site"] == "newsroom", "the default name, written out"
     assert shown(NEWSROOM_SITE_NAME="Jinan Daily")["site"] == "jinan-daily"
     chinese = shown(NEWSROOM_SITE_NAME="济南日报")["site"]
     assert chinese.startswith("site-") and chinese != shown(NEWSROOM_SITE_NAME="齐鲁网")["site"]
