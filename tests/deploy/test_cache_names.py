@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.cache_settings import code_hash
+from django.core.exceptions import ImproperlyConfigured
+
+from newsroom.cache_settings import code_hash, deploy_id, site_id
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOW = (
@@ -53,26 +55,36 @@ def test_redis_names_pages_by_site_and_deploy_and_the_rest_by_site():
     assert server["sessions"] == "django.contrib.sessions.backends.cached_db"
 
 
-def test_the_site_id_comes_from_the_site_name_when_not_given():
-    assert shown(NEWSROOM_SITE_NAME="新闻网")["site"] == "newsroom", "the default name, written out"
-    assert shown(NEWSROOM_SITE_NAME="Jinan Daily")["site"] == "jinan-daily"
-    chinese = shown(NEWSROOM_SITE_NAME="济南日报")["site"]
-    assert chinese.startswith("site-") and chinese != shown(NEWSROOM_SITE_NAME="齐鲁网")["site"]
+def test_the_site_id_comes_from_the_site_name_when_not_given(monkeypatch):
+    monkeypatch.delenv("NEWSROOM_SITE_ID", raising=False)
+    for name, expected in [("新闻网", "newsroom"), ("Jinan Daily", "jinan-daily")]:
+        monkeypatch.setenv("NEWSROOM_SITE_NAME", name)
+        assert site_id() == expected, name
+    monkeypatch.setenv("NEWSROOM_SITE_NAME", "济南日报")
+    jinan = site_id()
+    monkeypatch.setenv("NEWSROOM_SITE_NAME", "齐鲁网")
+    assert jinan.startswith("site-") and site_id().startswith("site-") and site_id() != jinan
 
 
-@pytest.mark.parametrize("name, value", [("NEWSROOM_SITE_ID", "news room"), ("NEWSROOM_DEPLOY_ID", "v1:*")])
-def test_a_name_that_cannot_be_part_of_a_key_is_refused_with_a_message(name, value):
-    result = settings_with(REDIS_URL="redis://127.0.0.1:6379/1", **{name: value})
+def test_a_name_that_cannot_be_part_of_a_key_stops_the_server_with_a_message():
+    result = settings_with(REDIS_URL="redis://127.0.0.1:6379/1", NEWSROOM_DEPLOY_ID="v1:*")
     assert result.returncode != 0
-    assert f"{name}={value!r}: use 1-64 letters, digits" in result.stderr
+    assert "NEWSROOM_DEPLOY_ID='v1:*': use 1-64 letters, digits" in result.stderr
 
 
-def test_the_deploy_id_is_the_git_revision_else_a_hash_of_code_and_templates(tmp_path):
+def test_a_site_id_that_cannot_be_part_of_a_key_is_refused(monkeypatch):
+    monkeypatch.setenv("NEWSROOM_SITE_ID", "news room")
+    with pytest.raises(ImproperlyConfigured, match="NEWSROOM_SITE_ID='news room': use 1-64 letters"):
+        site_id()
+
+
+def test_the_deploy_id_is_the_git_revision_else_a_hash_of_code_and_templates(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEWSROOM_DEPLOY_ID", raising=False)
     if shutil.which("git") and (ROOT / ".git").exists():
         revision = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                                   text=True).stdout.strip()
         if revision:
-            assert shown(REDIS_URL="redis://127.0.0.1:6379/1")["caches"]["default"] == f"newsroom:pages:{revision}"
+            assert deploy_id(ROOT) == revision
 
     # A copy without .git: the hash of what it holds, changing when a template changes.
     copy = tmp_path / "site"
@@ -83,3 +95,4 @@ def test_the_deploy_id_is_the_git_revision_else_a_hash_of_code_and_templates(tmp
     assert before == code_hash(copy) and len(before) == 12
     (copy / "templates" / "base.html").write_text((copy / "templates" / "base.html").read_text() + "\n")
     assert code_hash(copy) != before
+    assert deploy_id(copy) == code_hash(copy), "no git here: the hash"
