@@ -2,8 +2,10 @@
 
 A cached page is stored with the *versions* of the dependency keys it showed
 (see articles.dependencies). A change bumps a key's version; a page whose recorded
-versions no longer match is rebuilt on its next request. Versions live in the same
-cache (local memory on a laptop, Redis when REDIS_URL is set), so every process agrees.
+versions no longer match is rebuilt on its next request. Versions live in the cache alias
+"dependencies" when it exists (Redis, shared by every process and by old and new code
+during a deploy; see newsroom/cache_settings.py), else beside the pages in "default"
+(local memory on a laptop).
 
 A page also expires when the next scheduled story goes live, because that story
 appears without any save (published() decides by time), and its Cache-Control
@@ -18,7 +20,7 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -39,6 +41,14 @@ def browser_seconds():
     return getattr(settings, "NEWSROOM_PAGE_MAX_AGE", 60)
 
 
+DEPENDENCY_ALIAS = "dependencies"
+
+
+def dependency_cache():
+    """Where dependency versions and the next scheduled time are kept."""
+    return caches[DEPENDENCY_ALIAS] if DEPENDENCY_ALIAS in settings.CACHES else cache
+
+
 def _version_key(key):
     return VERSION_PREFIX + key
 
@@ -46,13 +56,27 @@ def _version_key(key):
 def invalidate(keys):
     """Mark every cached page that showed any of `keys` as stale."""
     now = time.time_ns()
-    cache.set_many({_version_key(key): now for key in keys}, timeout=None)
+    dependency_cache().set_many({_version_key(key): now for key in keys}, timeout=None)
+
+
+def refresh_every_page(versions=None):
+    """Make every cached page stale and forget the next scheduled time.
+
+    Run by the Redis backend when Redis answers again after a failure (see
+    newsroom/cache_backends.py): a bump dropped meanwhile is covered, since every page
+    depends on the site key."""
+    from .dependencies import SITE
+
+    versions = versions or dependency_cache()
+    versions.set(_version_key(SITE), time.time_ns(), timeout=None)
+    versions.delete(NEXT_SCHEDULED_KEY)
 
 
 def current_versions(keys, *, missing):
     """The versions of `keys`; a key never bumped (or evicted) takes the value `missing`."""
+    versions_cache = dependency_cache()
     names = {key: _version_key(key) for key in keys}
-    found = cache.get_many(list(names.values()))
+    found = versions_cache.get_many(list(names.values()))
     versions, absent = {}, {}
     for key, name in names.items():
         if name in found:
@@ -61,19 +85,19 @@ def current_versions(keys, *, missing):
             versions[key] = absent[name] = missing
     if absent:
         for name, value in absent.items():
-            if not cache.add(name, value, timeout=None):
+            if not versions_cache.add(name, value, timeout=None):
                 # Another process set it meanwhile: take theirs.
-                versions[name[len(VERSION_PREFIX) :]] = cache.get(name)
+                versions[name[len(VERSION_PREFIX) :]] = versions_cache.get(name)
     return versions
 
 
 def forget_next_scheduled():
-    cache.delete(NEXT_SCHEDULED_KEY)
+    dependency_cache().delete(NEXT_SCHEDULED_KEY)
 
 
 def next_scheduled_time():
     """Unix time when the next scheduled story goes live, or None; cached until a story changes."""
-    value = cache.get(NEXT_SCHEDULED_KEY)
+    value = dependency_cache().get(NEXT_SCHEDULED_KEY)
     now = time.time()
     if value is None or (value and value <= now):
         from django.utils import timezone
@@ -87,7 +111,7 @@ def next_scheduled_time():
             .first()
         )
         value = when.timestamp() if when else 0
-        cache.set(NEXT_SCHEDULED_KEY, value, timeout=page_seconds() or None)
+        dependency_cache().set(NEXT_SCHEDULED_KEY, value, timeout=page_seconds() or None)
     return value or None
 
 

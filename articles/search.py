@@ -21,6 +21,7 @@ covers the newest SEARCH_CANDIDATES matches, so a word found in every story stay
 """
 
 import html
+import os
 import re
 import threading
 import unicodedata
@@ -60,6 +61,9 @@ def jieba():
                 import jieba as module
 
                 module.setLogLevel(logging.WARNING)
+                # jieba caches its parsed dictionary in one file under /tmp; one per system
+                # user, or the service cannot replace the copy root made (sticky /tmp).
+                module.dt.cache_file = f"jieba.u{os.getuid()}.cache"
                 module.initialize()
                 _jieba = module
     return _jieba

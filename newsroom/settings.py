@@ -12,7 +12,10 @@ SECRET_KEY            required when DEBUG is off.
 DATABASE_URL          e.g. postgres://user@127.0.0.1:5432/newsroom; default SQLite.
 ALLOWED_HOSTS         comma-separated; default 127.0.0.1,localhost.
 CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://news.example.cn.
-REDIS_URL             e.g. redis://127.0.0.1:6379/1; switches the cache to Redis.
+REDIS_URL             e.g. redis://127.0.0.1:6379/1; pages, fragments and sessions in Redis.
+NEWSROOM_SITE_ID      names this site's keys in a shared Redis (default from the site name).
+NEWSROOM_DEPLOY_ID    names this deploy's cached pages (default: git revision or code hash).
+LOG_FORMAT            "text" (default) or "json": one JSON object per log line.
 MEDIA_ROOT, MEDIA_URL where uploaded photos and renditions live.
 STATIC_ROOT           where collectstatic writes; served by WhiteNoise.
 SECURE_SSL            "1" in production behind HTTPS: secure cookies, HSTS, redirect.
@@ -126,23 +129,13 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if os.environ.get("REDIS_URL"):
-    CACHES = {
-        "default": {
-            # A stopped Redis makes every read a miss, never an error (newsroom/cache_backends.py).
-            "BACKEND": "newsroom.cache_backends.ResilientRedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            "KEY_PREFIX": "newsroom",
-        }
+# With REDIS_URL, Redis replaces this: see "Cache, sessions, health and logs" at the end.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "newsroom",
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "newsroom",
-        }
-    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -212,12 +205,7 @@ X_FRAME_OPTIONS = "DENY"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
+# LOGGING: see "Cache, sessions, health and logs" at the end (LOG_FORMAT, LOG_LEVEL).
 
 
 # Serve MEDIA_URL from Django itself (single server, no nginx). On by default so a
@@ -320,3 +308,32 @@ NEWSROOM_STATIC_PUBLISH_ORIGIN = os.environ.get("NEWSROOM_STATIC_PUBLISH_ORIGIN"
 # them meanwhile) and come back once `static_publish --due` (cron, every minute) or the
 # `static_publisher` loop has run after it: keep it above the cron interval.
 NEWSROOM_STATIC_HOLD_SECONDS = int(os.environ.get("NEWSROOM_STATIC_HOLD_SECONDS", "120"))
+
+# ===========================================================================
+# Cache, sessions, health and logs (issue 7; DEPLOY.md, docs/deploy/redis.md, docs/deploy/monitoring.md).
+# ===========================================================================
+from newsroom import cache_settings, request_log  # noqa: E402
+
+NEWSROOM_SITE_ID = cache_settings.site_id()
+if os.environ.get("REDIS_URL"):
+    # Pages per site and deploy, dependency versions and sessions per site only: a deploy
+    # starts with fresh pages and logs nobody out (newsroom/cache_settings.py).
+    NEWSROOM_DEPLOY_ID = cache_settings.deploy_id(BASE_DIR)
+    CACHES = cache_settings.redis_caches(os.environ["REDIS_URL"], site=NEWSROOM_SITE_ID, deploy=NEWSROOM_DEPLOY_ID)
+    # The database keeps every session and Redis a copy in front of it: a Redis outage
+    # or restart logs nobody out, and signing in still works while Redis is down.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+
+# The request id first, so every line logged during a request carries it; /healthz next,
+# answered before sessions, host checks and the HTTPS redirect (newsroom/health.py).
+MIDDLEWARE.insert(0, "newsroom.request_log.RequestIdMiddleware")
+MIDDLEWARE.insert(1, "newsroom.health.HealthCheckMiddleware")
+
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+LOGGING = request_log.logging_config(
+    LOG_FORMAT,
+    level=os.environ.get("LOG_LEVEL", "WARNING"),
+    # `make run` (DEBUG) has the development server's own request lines.
+    access=not DEBUG,
+)

@@ -19,8 +19,13 @@ def _test_storage(settings, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with no cached pages (the local-memory cache outlives a test)."""
-    from django.core.cache import cache
+    from django.conf import settings
+    from django.core.cache import caches
 
-    cache.clear()
+    def clear():
+        for alias in settings.CACHES:
+            caches[alias].clear()
+
+    clear()
     yield
-    cache.clear()
+    clear()
