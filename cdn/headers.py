@@ -31,12 +31,18 @@ def surrogate_key(key, prefix=""):
     return f"{prefix}-{name}" if prefix else name
 
 
+_reported = set()
+
+
 def _config():
     try:
         return conf.config()
     except ImproperlyConfigured as error:
-        # `manage.py check` reports it; reader pages are served all the same.
-        logger.error("CDN headers left out: %s", error)
+        # `manage.py check` reports it too; reader pages are served all the same, and the
+        # log says it once per process, not once per page.
+        if str(error) not in _reported:
+            _reported.add(str(error))
+            logger.error("CDN headers left out: %s", error)
         return None
 
 

@@ -81,16 +81,14 @@ def batch():
     """Gather the purges of everything committed inside, and send them once on the way out."""
     depth = getattr(_local, "depth", 0)
     if depth == 0:
-        _local.batch = _Batch()
+        _local.batch, _local.by_request = _Batch(), False
     _local.depth = depth + 1
     try:
         yield
     finally:
         _local.depth = depth
         if depth == 0:
-            gathered, _local.batch = _local.batch, None
-            if gathered:
-                send(gathered.urls, gathered.keys, reason=_reason(gathered.reasons))
+            _flush()
 
 
 def request(urls, keys, *, reason=""):
@@ -103,6 +101,20 @@ def request(urls, keys, *, reason=""):
         send(urls, keys, reason=reason)
 
 
+def _flush():
+    gathered = getattr(_local, "batch", None)
+    _local.batch, _local.depth, _local.by_request = None, 0, False
+    if gathered:
+        try:
+            send(gathered.urls, gathered.keys, reason=_reason(gathered.reasons))
+        except Exception:
+            # The change is committed and the response may be out: say what could not be handled.
+            logger.exception(
+                "purge LOST unless repeated by hand: %s; urls=%s keys=%s",
+                _reason(gathered.reasons), sorted(gathered.urls), sorted(gathered.keys),
+            )
+
+
 @receiver(public_urls_changed, dispatch_uid="cdn-purge")
 def _public_urls_changed(sender, urls=(), keys=(), article=None, **kwargs):
     request(urls, keys, reason=_describe(sender, article))
@@ -110,20 +122,17 @@ def _public_urls_changed(sender, urls=(), keys=(), article=None, **kwargs):
 
 @receiver(request_started, dispatch_uid="cdn-request-started")
 def _open_request_batch(sender, **kwargs):
-    _flush_request_batch()  # anything a broken previous request left behind goes first
-    _local.batch, _local.depth = _Batch(), 1
+    if getattr(_local, "depth", 0) and not getattr(_local, "by_request", False):
+        return  # a request served inside an explicit batch() (a test, a script): that batch sends
+    if getattr(_local, "by_request", False):
+        _flush()  # what a broken previous request left behind goes first
+    _local.batch, _local.depth, _local.by_request = _Batch(), 1, True
 
 
 @receiver(request_finished, dispatch_uid="cdn-request-finished")
-def _flush_request_batch(sender=None, **kwargs):
-    gathered = getattr(_local, "batch", None)
-    _local.batch, _local.depth = None, 0
-    if gathered:
-        try:
-            send(gathered.urls, gathered.keys, reason=_reason(gathered.reasons))
-        except Exception:
-            # The response is out already; what could not even be saved is in the log.
-            logger.exception("purge of %s could not be handled", _reason(gathered.reasons))
+def _close_request_batch(sender=None, **kwargs):
+    if getattr(_local, "by_request", False):
+        _flush()
 
 
 # --- sending ---------------------------------------------------------------------------------
