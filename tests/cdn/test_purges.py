@@ -425,3 +425,24 @@ def test_without_a_cdn_nothing_is_sent_or_kept(client, desk, local, committed):
         step(client, desk["editor"], article, "sign_off")
     assert not PendingPurge.objects.exists()
     call_command("retry_purges")
+
+
+# --- by hand -------------------------------------------------------------------------------------
+
+
+def test_cdn_purge_sends_the_paths_and_keys_given(http_purge, capsys):
+    call_command("cdn_purge", "/", "/sections/local/", "--key", "site", "--key", "story:12")
+    assert http_purge.purged_paths() == ["/", "/sections/local/"]
+    assert http_purge.banned_keys() == [["site", "story-12"]]
+    assert "Purged 2 paths and 2 keys." in capsys.readouterr().out
+
+
+def test_cdn_purge_reports_a_cdn_that_is_down_and_keeps_the_purge(cache_server_down):
+    with pytest.raises(CommandError, match="1 targets did not confirm"):
+        call_command("cdn_purge", "--key", "site")
+    assert PendingPurge.objects.get().keys == ["site"]
+
+
+def test_cdn_purge_without_a_cdn_says_how_to_set_one_up():
+    with pytest.raises(CommandError, match="NEWSROOM_CDN_BACKEND"):
+        call_command("cdn_purge", "/")
