@@ -24,7 +24,7 @@ from datetime import timedelta
 from asgiref.local import Local
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -182,9 +182,12 @@ def send(urls, keys, *, reason=""):
             reason, target, backend.name, _summary(urls, keys), requests, seconds,
         )
         # The target answers again: purges kept for it need not wait out their backoff.
-        PendingPurge.objects.filter(target=target, next_attempt_at__gt=timezone.now()).update(
-            next_attempt_at=timezone.now()
-        )
+        try:
+            PendingPurge.objects.filter(target=target, next_attempt_at__gt=timezone.now()).update(
+                next_attempt_at=timezone.now()
+            )
+        except DatabaseError:
+            logger.warning("could not bring forward the pending purges for %s (database unavailable)", target)
 
 
 def _keep(target, urls, keys, reason, error):

@@ -119,6 +119,14 @@ def test_manage_py_check_says_what_is_wrong_with_the_cdn_settings(http_purge, se
     assert "cdn.E001" in str(raised.value) and message in str(raised.value)
 
 
-def test_manage_py_check_is_quiet_when_the_cdn_is_set_right(http_purge, capsys):
+def test_manage_py_check_is_quiet_when_the_cdn_is_set_right(http_purge, settings, capsys):
+    # Shared by every process, as Redis is in production (any backend but the local one).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     call_command("check")
     assert "no issues" in capsys.readouterr().out
+
+
+def test_manage_py_check_warns_when_a_cdn_meets_a_per_process_page_cache(http_purge, settings, capsys):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    call_command("check")
+    assert "cdn.W001" in capsys.readouterr().err
