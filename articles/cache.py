@@ -25,6 +25,8 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+from cdn import headers as cdn_headers
+
 PAGE_PREFIX = "newsroom:page:"
 VERSION_PREFIX = "newsroom:dep:"
 NEXT_SCHEDULED_KEY = "newsroom:next-scheduled"
@@ -136,6 +138,7 @@ def _finish(request, response, entry):
     response["Last-Modified"] = http_date(entry["created"])
     seconds = _lifetime(entry["expires"])
     patch_cache_control(response, public=True, max_age=seconds)
+    cdn_headers.patch_shared_lifetime(response, entry["expires"])
     conditional = get_conditional_response(
         request, etag=entry["etag"], last_modified=int(entry["created"]), response=response
     )
@@ -194,6 +197,9 @@ def cached_page(view):
             "created": time.time(),
             "etag": '"%s"' % hashlib.md5(content, usedforsecurity=False).hexdigest(),
         }
+        # Kept with the entry, so cache hits name the same surrogate keys to the CDN.
+        for name, value in cdn_headers.key_headers(deps).items():
+            response[name] = entry["headers"][name] = value
         # A change made while the page was being built bumps a key past `started`: then the
         # page may already be out of date, so it is served but not kept.
         if all(not isinstance(v, int) or v < started for v in versions.values()):
@@ -201,6 +207,8 @@ def cached_page(view):
             if entry["expires"]:
                 timeout = max(1, min(timeout, int(entry["expires"] - time.time())))
             cache.set(key, entry, timeout=timeout)
+        else:
+            entry["expires"] = time.time()  # nobody (browser, CDN) may keep what may be stale
         response["X-Page-Cache"] = "miss"
         return _finish(request, response, entry)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article, Correction, Person
+from newsroom import db_locks
 
 from . import roles
 from .models import ReviewEvent
@@ -192,10 +193,16 @@ def publish_due(*, now=None):
 
     Run by cron through `manage.py publish_due`; it exists for the record and
     the mail, not for visibility, which the public queries decide by time.
+
+    Safe on several servers at once: on PostgreSQL one run at a time holds an advisory lock
+    (the others return at once, moving nothing), and the stories it moves are row-locked and
+    skipped by anyone else, so each is recorded, mailed about and purged once.
     """
     now = now or timezone.now()
     moved = []
-    due = Article.objects.select_for_update().filter(status=S.SCHEDULED, published_at__lte=now)
+    if not db_locks.transaction_lock("publish_due"):
+        return moved
+    due = Article.objects.select_for_update(skip_locked=True).filter(status=S.SCHEDULED, published_at__lte=now)
     for article in due:
         _move(article, S.PUBLISHED)
         _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)

@@ -337,3 +337,37 @@ LOGGING = request_log.logging_config(
     # `make run` (DEBUG) has the development server's own request lines.
     access=not DEBUG,
 )
+
+# ===========================================================================
+# CDN (docs/deploy/cdn.md): surrogate-key headers on public pages and purges sent to
+# the cache servers or the CDN's API when a change commits. Off when NEWSROOM_CDN_BACKEND
+# is unset: no extra headers, nothing sent. Checked by `manage.py check` (cdn/checks.py).
+# ===========================================================================
+INSTALLED_APPS += ["cdn"]
+
+# "" (off), "http-purge" (PURGE/BAN to Varnish or nginx) or "api" (JSON POST to a CDN's API).
+NEWSROOM_CDN_BACKEND = os.environ.get("NEWSROOM_CDN_BACKEND", "").strip().lower()
+# The site's public origins (comma-separated, e.g. https://news.example.cn): purged URLs are
+# these plus the page's path; http-purge sends their host name as Host.
+NEWSROOM_CDN_PUBLIC_BASE_URL = env_list("NEWSROOM_CDN_PUBLIC_BASE_URL")
+# http-purge: the cache servers to tell, comma-separated (e.g. http://10.0.0.5:6081).
+NEWSROOM_CDN_PURGE_SERVERS = env_list("NEWSROOM_CDN_PURGE_SERVERS")
+# api: the purge endpoint, its token (sent as "Authorization: Bearer ..."), items per request.
+NEWSROOM_CDN_API_URL = os.environ.get("NEWSROOM_CDN_API_URL", "").strip()
+NEWSROOM_CDN_API_TOKEN = os.environ.get("NEWSROOM_CDN_API_TOKEN", "").strip()
+NEWSROOM_CDN_API_BATCH = os.environ.get("NEWSROOM_CDN_API_BATCH", "30")
+# What a purge names: "urls", "keys" or both (default).
+NEWSROOM_CDN_PURGE_BY = env_list("NEWSROOM_CDN_PURGE_BY", "urls,keys")
+# Response headers carrying a page's surrogate keys, and an optional prefix for the keys
+# (several sites behind one CDN account).
+NEWSROOM_CDN_KEY_HEADERS = env_list("NEWSROOM_CDN_KEY_HEADERS", "Surrogate-Key,Cache-Tag")
+NEWSROOM_CDN_KEY_PREFIX = os.environ.get("NEWSROOM_CDN_KEY_PREFIX", "").strip()
+# How long the CDN may keep a page (s-maxage, Surrogate-Control); browsers keep
+# NEWSROOM_PAGE_MAX_AGE. Purges make a long lifetime safe.
+NEWSROOM_CDN_MAX_AGE = os.environ.get("NEWSROOM_CDN_MAX_AGE", "3600")
+# Each purge request: seconds to wait, and attempts before the purge is saved for
+# `manage.py retry_purges` (cron).
+NEWSROOM_CDN_TIMEOUT = os.environ.get("NEWSROOM_CDN_TIMEOUT", "2")
+NEWSROOM_CDN_ATTEMPTS = os.environ.get("NEWSROOM_CDN_ATTEMPTS", "3")
+
+LOGGING.setdefault("loggers", {})["newsroom.cdn"] = {"level": os.environ.get("NEWSROOM_CDN_LOG_LEVEL", "INFO")}
