@@ -13,6 +13,10 @@ lifetime never reaches past that moment either. Responses carry ETag and
 Last-Modified and answer conditional requests with 304, so a CDN can sit in front.
 
 Requests carrying a session cookie (staff) are never served from or stored in the cache.
+
+With read replicas configured, anonymous pages are built on a replica when that cannot put
+an out-of-date page in the cache (newsroom.db_router explains the rule); everything else
+reads the primary.
 """
 
 import functools
@@ -26,6 +30,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from cdn import headers as cdn_headers
+from newsroom import db_router
 
 PAGE_PREFIX = "newsroom:page:"
 VERSION_PREFIX = "newsroom:dep:"
@@ -56,7 +61,8 @@ def _version_key(key):
 
 
 def invalidate(keys):
-    """Mark every cached page that showed any of `keys` as stale."""
+    """Mark every cached page that showed any of `keys` as stale (after the change committed)."""
+    db_router.fence_replicas()  # first: a page rebuilt after the bump must not come from behind it
     now = time.time_ns()
     dependency_cache().set_many({_version_key(key): now for key in keys}, timeout=None)
 
@@ -170,8 +176,12 @@ def cached_page(view):
             # The static publisher renders straight from the database: always current,
             # and a rebuild of every page does not flood the cache.
             return view(request, *args, **kwargs)
-        if request.method not in ("GET", "HEAD") or not _is_anonymous(request) or not page_seconds():
+        if request.method not in ("GET", "HEAD") or not _is_anonymous(request):
             response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_cache=True)
+            return response
+        if not page_seconds():
+            response, _ = db_router.build_public_page(request, lambda: view(request, *args, **kwargs), for_cache=False)
             patch_cache_control(response, private=True, no_cache=True)
             return response
         key = _key_for(request)
@@ -180,7 +190,14 @@ def cached_page(view):
             return _finish(request, _from_entry(entry), entry)
 
         started = time.time_ns()
-        response = view(request, *args, **kwargs)
+
+        def build():
+            response = view(request, *args, **kwargs)
+            keep = response.status_code in (200, 410) and not response.streaming
+            # Read where the page was read: a replica that was current when the build began.
+            return response, (next_scheduled_time() if keep else None)
+
+        (response, expires), storable = db_router.build_public_page(request, build, for_cache=True)
         if response.status_code not in (200, 410) or response.streaming:
             return response
         from .dependencies import SITE
@@ -193,7 +210,7 @@ def cached_page(view):
             "status": response.status_code,
             "headers": {name: response[name] for name in KEPT_HEADERS if name in response},
             "deps": versions,
-            "expires": next_scheduled_time(),
+            "expires": expires,
             "created": time.time(),
             "etag": '"%s"' % hashlib.md5(content, usedforsecurity=False).hexdigest(),
         }
@@ -202,7 +219,7 @@ def cached_page(view):
             response[name] = entry["headers"][name] = value
         # A change made while the page was being built bumps a key past `started`: then the
         # page may already be out of date, so it is served but not kept.
-        if all(not isinstance(v, int) or v < started for v in versions.values()):
+        if storable and all(not isinstance(v, int) or v < started for v in versions.values()):
             timeout = page_seconds()
             if entry["expires"]:
                 timeout = max(1, min(timeout, int(entry["expires"] - time.time())))

@@ -371,3 +371,64 @@ NEWSROOM_CDN_TIMEOUT = os.environ.get("NEWSROOM_CDN_TIMEOUT", "2")
 NEWSROOM_CDN_ATTEMPTS = os.environ.get("NEWSROOM_CDN_ATTEMPTS", "3")
 
 LOGGING.setdefault("loggers", {})["newsroom.cdn"] = {"level": os.environ.get("NEWSROOM_CDN_LOG_LEVEL", "INFO")}
+
+# ===========================================================================
+# Read replicas (docs/deploy/replicas.md). DATABASE_REPLICA_URLS: comma-separated
+# PostgreSQL URLs of streaming replicas of DATABASE_URL, e.g.
+# postgres://newsroom@10.0.0.2:5432/newsroom,postgres://newsroom@10.0.0.3:5432/newsroom.
+# They become the aliases replica1, replica2, ...; anonymous readers' pages are built on
+# them, everything else stays on the primary (newsroom/db_router.py says how and why).
+# NEWSROOM_REPLICA_STICKY_SECONDS, NEWSROOM_REPLICA_WAIT_MS, NEWSROOM_REPLICA_RETRY_SECONDS
+# below. DATABASE_REPLICA_URLS unset: one database, no router, exactly as before.
+# ===========================================================================
+import re  # noqa: E402
+
+
+def _replica_databases(urls):
+    primary = DATABASES["default"]
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        shown = re.sub(r"//[^/@]*@", "//…@", url)  # never print a password
+        try:
+            config = dj_database_url.parse(
+                url, conn_max_age=primary.get("CONN_MAX_AGE", 0), conn_health_checks=True
+            )
+        except (ValueError, KeyError) as error:
+            raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {number} ({shown}) is not a database URL: {error}")
+        if "postgresql" not in config["ENGINE"] or "postgresql" not in primary["ENGINE"]:
+            raise ImproperlyConfigured(
+                "DATABASE_REPLICA_URLS needs PostgreSQL streaming replicas of a PostgreSQL DATABASE_URL; "
+                f"entry {number} ({shown}) uses {config['ENGINE']}, DATABASE_URL uses {primary['ENGINE']}."
+            )
+        # An unreachable replica must cost a reader seconds at most, not the OS's minutes.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        # Test runs with replicas configured use the primary's test database for them.
+        config["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica{number}"] = config
+    return replicas
+
+
+_REPLICAS = _replica_databases(env_list("DATABASE_REPLICA_URLS"))
+if _REPLICAS:
+    DATABASES.update(_REPLICAS)
+    DATABASE_ROUTERS = ["newsroom.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+        "newsroom.db_router.ReadYourWritesMiddleware",
+    )
+
+
+def _replica_number(name, default):
+    raw = os.environ.get(name) or str(default)
+    if not raw.strip().isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more (got {raw!r}).")
+    return int(raw)
+
+
+# How long a client that sent a change (a POST) reads the primary.
+NEWSROOM_REPLICA_STICKY_SECONDS = _replica_number("NEWSROOM_REPLICA_STICKY_SECONDS", 15)
+# How long a replica a few milliseconds behind may take to catch up before a page-cache
+# miss is built on the primary instead (milliseconds).
+NEWSROOM_REPLICA_WAIT_MS = _replica_number("NEWSROOM_REPLICA_WAIT_MS", 20)
+# How long a replica that failed is left alone before it is tried again.
+NEWSROOM_REPLICA_RETRY_SECONDS = _replica_number("NEWSROOM_REPLICA_RETRY_SECONDS", 5)
