@@ -11,3 +11,5 @@ class ArticlesConfig(AppConfig):
         from . import dependencies  # noqa: F401
         # Static publishing listens to dependencies.public_urls_changed (idle when off).
         from . import static_publish  # noqa: F401
+        # A photo's original and renditions leave the media storage with it.
+        from . import photo_files  # noqa: F401

@@ -2,8 +2,12 @@
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from newsroom.storage import storage_problem
 
 from .models import Image
+from .photo_files import make_renditions_after_commit
 from .photo_metadata import without_location
 from .validators import mark_checked, validate_photo_upload
 
@@ -21,6 +25,21 @@ class PhotoField(forms.ImageField):
             validate_photo_upload(data)
         return super().to_python(data)
 
+    def clean(self, data, initial=None):
+        """A good photo is accepted only while the photo storage can take it: when the
+        bucket is unreachable, missing or refuses the newsroom, the editor is told so on
+        the form, with everything else they typed still there, instead of a server error."""
+        value = super().clean(data, initial)
+        if isinstance(value, UploadedFile):
+            problem = storage_problem(Image._meta.get_field("file").storage)
+            if problem:
+                raise forms.ValidationError(
+                    _("%(problem)s The photo was not saved; please try again later or tell the site's administrator.")
+                    % {"problem": problem},
+                    code="storage_unavailable",
+                )
+        return value
+
 
 class ImageForm(forms.ModelForm):
     """A photo with its caption and credit; the file must pass validate_photo_upload,
@@ -33,6 +52,14 @@ class ImageForm(forms.ModelForm):
 
     def clean_file(self):
         return upload_without_location(self.cleaned_data.get("file"))
+
+    def save(self, commit=True):
+        adding = self.instance._state.adding
+        image = super().save(commit)
+        if adding:
+            # A replaced file gets new renditions from articles.photo_files.
+            make_renditions_after_commit(image)
+        return image
 
 
 def upload_without_location(upload):

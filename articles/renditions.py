@@ -6,6 +6,7 @@ so nothing of the original's metadata (camera, GPS location) reaches readers.
 
 import functools
 import io
+import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -30,9 +31,8 @@ def spec_size(spec):
         raise ValueError(f"Unknown rendition {spec!r}; known: {sorted(settings.NEWSROOM_RENDITIONS)}")
 
 
-def render(source, spec):
-    """Return (bytes, extension) of `spec` made from the open file `source`."""
-    width, height = spec_size(spec)
+def upright(source):
+    """The picture in the open file `source`, turned by its EXIF orientation, as RGB or L."""
     with PILImage.open(source) as original:
         original.load()
         picture = ImageOps.exif_transpose(original)
@@ -41,6 +41,12 @@ def render(source, spec):
         rgba = picture.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         picture = background
+    return picture
+
+
+def resize(picture, spec):
+    """Return (bytes, extension) of `spec` made from an upright() picture."""
+    width, height = spec_size(spec)
     if height:
         picture = ImageOps.fit(picture, (width, height), PILImage.Resampling.LANCZOS)
     elif picture.width > width:
@@ -49,6 +55,17 @@ def render(source, spec):
     out = io.BytesIO()
     picture.convert("RGB").save(out, "JPEG", quality=82, optimize=True, progressive=True)
     return out.getvalue(), "jpg"
+
+
+def render(source, spec):
+    """Return (bytes, extension) of `spec` made from the open file `source`."""
+    spec_size(spec)
+    return resize(upright(source), spec)
+
+
+def index_entry(rendition):
+    """What Image.rendition_index keeps of a rendition: pages print it without a query."""
+    return {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
 
 
 def get_rendition(image, spec):
@@ -73,17 +90,25 @@ def _render_small(data, spec):
     return render(io.BytesIO(data), spec)
 
 
-def make_rendition(image, spec):
+def make_rendition(image, spec, picture=None):
+    """Make and store the (image, spec) rendition; `picture` is the original already
+    decoded by upright(), so that several renditions read the original only once."""
     from .models import Rendition
 
-    with image.file.open("rb") as source:
-        if image.is_placeholder:
-            # Placeholders repeat (same bytes for every missing photo): render each once per process.
-            data, extension = _render_small(source.read(), spec)
-        else:
-            data, extension = render(source, spec)
-    stem = Path(image.file.name).stem
-    rendition = Rendition(image=image, spec=spec, file=ContentFile(data, name=f"{stem}-{spec}.{extension}"))
+    if picture is not None:
+        data, extension = resize(picture, spec)
+    else:
+        with image.file.open("rb") as source:
+            if image.is_placeholder:
+                # Placeholders repeat (same bytes for every missing photo): render each once per process.
+                data, extension = _render_small(source.read(), spec)
+            else:
+                data, extension = render(source, spec)
+    # A random part of its own: two requests making the same rendition at once never
+    # write to one name, so the loser's clean-up below cannot remove the winner's file
+    # (object storage has no exclusive create to prevent that).
+    name = f"{Path(image.file.name).stem}-{spec}-{secrets.token_hex(4)}.{extension}"
+    rendition = Rendition(image=image, spec=spec, file=ContentFile(data, name=name))
     try:
         with transaction.atomic():
             rendition.save()
@@ -94,10 +119,29 @@ def make_rendition(image, spec):
     return rendition
 
 
-def ensure_renditions(image):
-    """Make every configured rendition of `image` that does not exist yet."""
-    for spec in settings.NEWSROOM_RENDITIONS:
-        get_rendition(image, spec)
+def ensure_renditions(image, specs=None):
+    """Make every rendition of `image` (all configured ones, or `specs`) not made yet,
+    reading the original once, and note them all in the photo's rendition_index."""
+    from .models import Rendition
+
+    specs = list(specs or settings.NEWSROOM_RENDITIONS)
+    for spec in specs:
+        spec_size(spec)
+    made = {rendition.spec: rendition for rendition in Rendition.objects.filter(image=image, spec__in=specs)}
+    missing = [spec for spec in specs if spec not in made]
+    if missing and image.is_placeholder:
+        for spec in missing:
+            made[spec] = make_rendition(image, spec)
+    elif missing:
+        with image.file.open("rb") as source:
+            picture = upright(source)
+        for spec in missing:
+            made[spec] = make_rendition(image, spec, picture=picture)
+    index = dict(image.rendition_index or {}, **{spec: index_entry(rendition) for spec, rendition in made.items()})
+    if index != image.rendition_index:
+        type(image).objects.filter(pk=image.pk).update(rendition_index=index)
+        image.rendition_index = index
+    return made
 
 
 def _font(size):

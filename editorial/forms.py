@@ -11,6 +11,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 
 from articles.forms import ImageForm, PhotoField, upload_without_location
 from articles.models import Article, ArticleImage, Image
+from articles.photo_files import make_renditions_after_commit
 
 from . import revisions
 
@@ -193,6 +194,7 @@ class ArticleImageForm(PlainPhotoTextMixin, forms.ModelForm):
             image = Image(original_filename=upload.name[:255], uploaded_by=self.user, **fields)
             image.file.save(upload.name, upload, save=False)
             image.save()
+            make_renditions_after_commit(image)
             self.instance.image = image
         else:
             image = self.cleaned_data["image"]

@@ -5,6 +5,7 @@
     manifest.json   format, time, applied migrations, rows per model, each file's size and SHA-256
     data.json       dumpdata of every installed app (natural keys for content types and permissions)
     media/<name>    each file a FileField or ImageField points at, read through its storage
+                    (the local media folder or an S3-compatible bucket alike)
 
 Nothing is listed by hand: a model added later by any app is in the next backup. Left out
 are only rows that `migrate` makes again or that are not worth keeping (content types,
@@ -34,6 +35,8 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+
+from newsroom.storage import storage_problem
 
 FORMAT = "newsroom-backup/1"
 SERIALIZER = "newsroom_json"  # Django's JSON, times kept to the microsecond (precise_json.py)
@@ -76,6 +79,18 @@ def stored_files():
             for name in names.values_list(field.attname, flat=True).iterator():
                 found.setdefault(name, field.storage)
     return found
+
+
+def require_media_storage(storages):
+    """Stop before anything is written when a media storage (a bucket) cannot be used."""
+    seen = []
+    for storage in storages:
+        if any(storage is other for other in seen):
+            continue
+        seen.append(storage)
+        problem = storage_problem(storage)
+        if problem:
+            raise CommandError(f"{problem} Nothing was written; check the media storage settings and try again.")
 
 
 def applied_migrations(using=DEFAULT_DB_ALIAS):
@@ -127,10 +142,12 @@ def create_backup(out_path, *, using=DEFAULT_DB_ALIAS, stdout=None):
             "files": {},
             "missing_files": [],
         }
+        files = stored_files()
+        require_media_storage(files.values())
         try:
             with tarfile.open(partial, "w:gz") as archive:
                 archive.add(data_path, arcname="data.json")
-                for name, storage in sorted(stored_files().items()):
+                for name, storage in sorted(files.items()):
                     _safe_member_name(name)
                     if not storage.exists(name):
                         manifest["missing_files"].append(name)
@@ -210,6 +227,7 @@ def restore_backup(in_path, *, using=DEFAULT_DB_ALIAS):
             )
         for name in manifest["files"]:
             _safe_member_name(name)
+        require_media_storage([field.storage for model in backed_up_models() for field in _file_fields(model)])
 
         written = []
         try:

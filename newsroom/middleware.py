@@ -68,3 +68,37 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = "5"
         response["Cache-Control"] = "no-store"
         return response
+
+
+class MediaStorageUnavailableMiddleware:
+    """When the photo storage (an S3-compatible bucket) fails in the middle of a request,
+    answer 503 with a plain message instead of a server error. Uploads are checked before
+    they are accepted (articles.forms.PhotoField), so this is the rare failure between that
+    check and the write; the request's transaction has rolled back, so no row points at a
+    file that was never stored, and the browser's Back button returns to the filled-in form.
+    """
+
+    MESSAGE = (
+        "图片存储暂时不可用，本次操作没有保存。请返回上一页（已填写的内容仍在），稍后重试。\n"
+        "The photo storage is briefly unavailable; nothing was saved. Go back (what you typed is still "
+        "in the form) and try again shortly.\n"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.http import HttpResponse
+
+        from newsroom.storage import is_storage_failure
+
+        if not is_storage_failure(exception):
+            return None
+        logging.getLogger("newsroom.faults").warning("media storage failed: %s %s: %r", request.method, request.path, exception)
+        response = HttpResponse(self.MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response

@@ -432,3 +432,27 @@ NEWSROOM_REPLICA_STICKY_SECONDS = _replica_number("NEWSROOM_REPLICA_STICKY_SECON
 NEWSROOM_REPLICA_WAIT_MS = _replica_number("NEWSROOM_REPLICA_WAIT_MS", 20)
 # How long a replica that failed is left alone before it is tried again.
 NEWSROOM_REPLICA_RETRY_SECONDS = _replica_number("NEWSROOM_REPLICA_RETRY_SECONDS", 5)
+
+
+# ===========================================================================
+# Media in S3-compatible object storage (docs/deploy/media-storage.md): photos and
+# renditions go to the bucket named by AWS_STORAGE_BUCKET_NAME through django-storages
+# (STORAGES["default"]). Unset, media stay under MEDIA_ROOT as before. The standard
+# django-storages names are read from the environment: AWS_S3_ENDPOINT_URL,
+# AWS_S3_REGION_NAME, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_CUSTOM_DOMAIN
+# (the public media host or CDN), AWS_S3_ADDRESSING_STYLE, AWS_LOCATION,
+# AWS_QUERYSTRING_AUTH (off: objects are public-read under random names),
+# AWS_DEFAULT_ACL; and NEWSROOM_S3_CONNECT_TIMEOUT, NEWSROOM_S3_READ_TIMEOUT,
+# AWS_MAX_ATTEMPTS, AWS_RETRY_MODE for how long an upload waits on a failing service.
+# MEDIA_URL becomes the bucket's (or custom domain's) public address, Django stops
+# serving /media/, and img-src of the Content-Security-Policy allows that origin.
+# ===========================================================================
+from newsroom.media_storage import apply_s3_media  # noqa: E402
+
+NEWSROOM_MEDIA_IN_OBJECT_STORAGE = False
+# A failing bucket mid-request: a 503 saying nothing was saved, not a server error.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("newsroom.middleware.DatabaseUnavailableMiddleware") + 1,
+    "newsroom.middleware.MediaStorageUnavailableMiddleware",
+)
+apply_s3_media(globals(), os.environ)

@@ -23,7 +23,7 @@ urlpatterns = [
     path("", include("articles.urls")),
 ]
 
-if settings.DEBUG or settings.NEWSROOM_SERVE_MEDIA:
+if settings.NEWSROOM_SERVE_MEDIA or (settings.DEBUG and not settings.NEWSROOM_MEDIA_IN_OBJECT_STORAGE):
     # Uploaded photos on a single server without a front web server; nginx or
-    # object storage serves them on bigger sites.
+    # object storage (then MEDIA_URL is the bucket's address) serves them on bigger sites.
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

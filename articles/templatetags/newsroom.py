@@ -8,6 +8,8 @@ from django.core.files.storage import default_storage
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from articles.renditions import index_entry
+
 register = template.Library()
 
 RESPONSIVE_SPECS = [spec for spec, (w, h) in settings.NEWSROOM_RENDITIONS.items() if h is None]
@@ -21,8 +23,7 @@ def rendition_info(image, spec):
     """
     entry = (image.rendition_index or {}).get(spec)
     if not entry:
-        rendition = image.rendition(spec)
-        entry = {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
+        entry = index_entry(image.rendition(spec))
         index = dict(image.rendition_index or {}, **{spec: entry})
         type(image).objects.filter(pk=image.pk).update(rendition_index=index)
         image.rendition_index = index

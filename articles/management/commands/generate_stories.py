@@ -632,13 +632,8 @@ def build_pools(*, images, stdout=None):
             )
             if stdout is not None:
                 stdout.write(f"  image {number + 1}/{images} with renditions")
+        # Also fills the photo's rendition_index, so the first page views write nothing.
         ensure_renditions(image)
-        # What the pages' picture tags read, filled now so the first page views write nothing.
-        index = {}
-        for rendition in image.renditions.all():
-            index[rendition.spec] = {"name": rendition.file.name, "width": rendition.width, "height": rendition.height}
-        if index != image.rendition_index:
-            Image.objects.filter(pk=image.pk).update(rendition_index=index)
         image_ids.append(image.pk)
         image_captions[image.pk] = image.caption
 
@@ -701,10 +696,7 @@ def reset_generated(batch_size, stdout=None):
         if stdout is not None:
             stdout.write(f"  deleted {deleted} generated stories")
     for image in Image.objects.filter(import_key__startswith=IMAGE_KEY_PREFIX, placements=None, thumbnail_of=None):
-        for rendition in image.renditions.all():
-            rendition.file.delete(save=False)
-        image.file.delete(save=False)
-        image.delete()
+        image.delete()  # its original and renditions leave the media storage with it (articles.photo_files)
     if deleted:
         refresh_pages()
     return deleted
