@@ -17,6 +17,7 @@ import uuid
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from storages.backends.s3 import S3Storage
 
 from newsroom.media_storage import apply_s3_media
 
@@ -71,13 +72,37 @@ def s3_endpoint():
     server.stop()
 
 
+# boto3 reads the whole S3 service description into each new session (a third of a
+# second); tests build a new storage for each test, so they share one session per
+# set of credentials instead.
+_SESSIONS = {}
+
+
+def shared_session(access_key=None, secret_key=None, token=None, profile=None):
+    key = (access_key, secret_key, token, profile)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = boto3.session.Session(
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=token, profile_name=profile
+        )
+    return _SESSIONS[key]
+
+
+@pytest.fixture(autouse=True)
+def _one_boto_session_per_credentials(monkeypatch):
+    monkeypatch.setattr(
+        S3Storage,
+        "_create_session",
+        lambda storage: shared_session(storage.access_key, storage.secret_key, storage.security_token, storage.session_profile),
+    )
+
+
 class Bucket:
     """One bucket on the test server, seen the way an operator would look at it."""
 
     def __init__(self, endpoint, name):
         self.endpoint = endpoint
         self.name = name
-        self.client = boto3.client(
+        self.client = shared_session().client(
             "s3",
             endpoint_url=endpoint,
             region_name=REGION,
