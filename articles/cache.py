@@ -76,6 +76,9 @@ def refresh_every_page(versions=None):
     from .dependencies import SITE
 
     versions = versions or dependency_cache()
+    # A replica fence raised during the outage was lost like the bumps: forget it first, so
+    # pages rebuilt after this refresh come from a replica only once it has all the primary has.
+    db_router.drop_fence(versions)
     versions.set(_version_key(SITE), time.time_ns(), timeout=None)
     versions.delete(NEXT_SCHEDULED_KEY)
 

@@ -34,7 +34,9 @@ Two separate guarantees.
    So a page about to be cached is built on a replica only if that replica has replayed
    every change bumped before the rebuild began. Just before each bump, `fence_replicas`
    reads the primary's WAL position (which lies after the change's commit) and raises a
-   shared "fence" in the cache to at least that value. Raising is atomic (cache.incr by the
+   shared "fence" to at least that value, kept beside the dependency versions (the
+   `dependencies` cache alias when there is one, so old and new code agree on it during a
+   rolling deploy). Raising is atomic (cache.incr by the
    difference, retried if the key vanished), so two changes bumping at once can push the
    fence past both positions but never leave it below either. On a miss the fence is read,
    then the replica's replay position (`pg_last_wal_replay_lsn()`): a replica at or past the
@@ -42,8 +44,8 @@ Two separate guarantees.
    of that moment; a change bumped while the page is built is caught by the cache's own
    check (versions newer than the start of the build: served, not stored).
 
-   A replica short of the fence (or a fence lost from the cache, or pushed past the WAL by
-   two racing raises) is compared with the primary's position right now (one query that
+   A replica short of the fence (or a fence lost from the cache, dropped after a cache
+   outage by articles.cache.refresh_every_page, or pushed past the WAL by two racing raises) is compared with the primary's position right now (one query that
    reads no table); reaching that is as good. Otherwise it gets NEWSROOM_REPLICA_WAIT_MS
    (default 20) to catch up, then the page is built on the primary. No clocks are
    compared and no lag threshold is guessed: a replica one change behind simply does not
@@ -73,7 +75,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 
 ROUTER = "newsroom.db_router.ReplicaRouter"
@@ -228,6 +229,14 @@ def _position(alias, sql):
     return None if value is None else _lsn(value)
 
 
+def _fence_store():
+    # Beside the dependency versions it guards: the same cache alias, shared by every
+    # process and by old and new code during a rolling deploy (articles.cache).
+    from articles.cache import dependency_cache
+
+    return dependency_cache()
+
+
 def fence_replicas():
     """Before the page cache bumps versions for a committed change: make sure the fence is at
     or past the primary's WAL position, which lies after that change's commit."""
@@ -237,32 +246,34 @@ def fence_replicas():
         position = _position(DEFAULT_DB_ALIAS, PRIMARY_POSITION)
     except DatabaseError as error:
         logger.warning("could not read the primary's WAL position; fence dropped: %s", error)
-        _drop_fence()
+        drop_fence()
         return
+    store = _fence_store()
     for _ in range(5):
         try:
-            fence = cache.get(FENCE_KEY)
+            fence = store.get(FENCE_KEY)
             if fence is None:
-                if cache.add(FENCE_KEY, position, timeout=None):
+                if store.add(FENCE_KEY, position, timeout=None):
                     return
             elif fence >= position:
                 return
             else:
-                cache.incr(FENCE_KEY, position - fence)  # atomic: never lowers the fence
+                store.incr(FENCE_KEY, position - fence)  # atomic: never lowers the fence
                 return
         except ValueError:  # the key vanished between get and incr
             continue
-        except Exception as error:  # the cache itself is unreachable: pages are not kept anyway
+        except Exception as error:  # noqa: BLE001 - the cache is unreachable: its bump is lost too
             logger.warning("could not raise the replica fence: %s", error)
             break
-    _drop_fence()
+    drop_fence()
 
 
-def _drop_fence():
-    # No fence means "ask the primary": always safe.
+def drop_fence(store=None):
+    """Forget the fence: until the next change, a replica must reach the primary's current
+    position instead. Always safe; used when a raise may have been lost."""
     try:
-        cache.delete(FENCE_KEY)
-    except Exception:  # noqa: BLE001 - an unreachable cache stores no pages either
+        (store or _fence_store()).delete(FENCE_KEY)
+    except Exception:  # noqa: BLE001 - an unreachable cache keeps no pages either
         pass
 
 
@@ -281,7 +292,7 @@ def choose_replica(*, current):
     random.shuffle(candidates)
     if not current:
         return candidates[0], True
-    fence = cache.get(FENCE_KEY)
+    fence = _fence_store().get(FENCE_KEY)
     primary = None  # the primary's position, asked for only when a replica is short of the fence
     deadline = time.monotonic() + wait_seconds()
     while True:

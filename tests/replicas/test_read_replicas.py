@@ -171,6 +171,41 @@ def test_pages_come_from_the_replica_until_a_change_is_announced(client, newsroo
     assert seen.replica == [] and seen.primary
 
 
+def test_after_a_cache_outage_pages_wait_for_a_replica_that_has_everything(client, newsroom, replica):
+    """While the cache was unreachable a change's refresh (and its fence) was lost; when it
+    answers again every page is refreshed (articles.cache.refresh_every_page, run by the
+    Redis backend). The replica, paused before that change, must not rebuild them."""
+    from articles.cache import refresh_every_page
+
+    story = newsroom.live
+    assert client.get(story.get_absolute_url())["X-Page-Cache"] == "miss"  # cached, from the replica
+    replica.pause()
+    Article.objects.filter(pk=story.pk).update(headline="停电期间改的标题")  # its refresh never arrived
+    refresh_every_page()
+    with reads() as seen:
+        page = client.get(story.get_absolute_url())
+    assert page["X-Page-Cache"] == "miss" and "停电期间改的标题" in page.content.decode()
+    assert seen.replica == [] and seen.primary
+
+
+def test_the_fence_lives_beside_the_dependency_versions(client, newsroom, replica, settings):
+    """With a separate cache alias for dependency versions (Redis: shared across deploys), the
+    fence is kept there too, so old and new code in a rolling deploy agree on it."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "replica-pages"},
+        "dependencies": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "replica-deps"},
+    }
+    _sign_off(_editor_client(newsroom), newsroom.waiting)
+    assert caches["dependencies"].get(db_router.FENCE_KEY)
+    assert caches["default"].get(db_router.FENCE_KEY) is None
+    replica.wait_until_current()
+    with reads() as seen:
+        page = client.get(newsroom.waiting.get_absolute_url())
+    assert page.status_code == 200 and seen.replica and seen.primary == []
+
+
 def test_the_newsrooms_own_work_reads_and_writes_the_primary(client, newsroom):
     """Logged-in pages, the admin, previews, share links, commands and writes never touch the replica."""
     editor = _editor_client(newsroom)
