@@ -7,8 +7,9 @@ They go out in every header named by NEWSROOM_CDN_KEY_HEADERS: space-separated i
 
 Shared caches may keep a page for NEWSROOM_CDN_MAX_AGE (``s-maxage`` and
 ``Surrogate-Control``), never past the time the next scheduled story goes live; browsers
-keep the short ``max-age`` articles.cache gives them. Nothing is added when no CDN is
-configured, and staff responses (private, no-cache) never get any of it.
+keep the short ``max-age`` articles.cache gives them; an nginx page cache between the CDN and
+the app keeps nothing (``X-Accel-Expires: 0``), since purges do not reach it. Nothing is
+added when no CDN is configured, and staff responses (private, no-cache) never get any of it.
 """
 
 import logging
@@ -67,4 +68,9 @@ def patch_shared_lifetime(response, expires=None):
         seconds = max(0, min(seconds, int(expires - time.time())))
     patch_cache_control(response, s_maxage=seconds)
     response["Surrogate-Control"] = f"max-age={seconds}"
+    # nginx's own page cache (deploy/nginx/newsroom-proxy.conf) reads s-maxage too, but no
+    # purge reaches it: a CDN coming back for a purged page would get nginx's old copy and
+    # keep it for `seconds`. X-Accel-Expires: 0 tells nginx alone not to keep the page (nginx
+    # does not pass it on); the page cache in Redis still spares the database.
+    response["X-Accel-Expires"] = "0"
     return response

@@ -52,6 +52,7 @@ sub vcl_deliver {
     unset resp.http.Surrogate-Key;
     unset resp.http.Cache-Tag;
     unset resp.http.Surrogate-Control;
+    unset resp.http.X-Accel-Expires;
     if (obj.hits > 0) {
         set resp.http.X-Cache = "hit";
     } else {

@@ -56,6 +56,7 @@ def test_shared_caches_may_keep_a_page_longer_than_browsers(client, http_purge, 
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
     assert {"public", "max-age=60", "s-maxage=86400"} <= directives
     assert response["Surrogate-Control"] == "max-age=86400"
+    assert response["X-Accel-Expires"] == "0"  # an nginx cache in between, which no purge reaches, keeps nothing
 
 
 def test_no_cache_keeps_a_page_past_the_next_scheduled_story(client, http_purge, story):
@@ -73,12 +74,13 @@ def test_staff_pages_are_private_and_carry_no_keys(client, http_purge, story):
         assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"], path
         assert "Surrogate-Key" not in response and "Cache-Tag" not in response, path
         assert "s-maxage" not in response["Cache-Control"] and "Surrogate-Control" not in response, path
+        assert "X-Accel-Expires" not in response, path
 
 
 def test_without_a_cdn_pages_carry_no_cdn_headers(client, story):
     response = client.get(story.get_absolute_url())
     assert response["Cache-Control"] == "public, max-age=60"
-    for header in ("Surrogate-Key", "Cache-Tag", "Surrogate-Control"):
+    for header in ("Surrogate-Key", "Cache-Tag", "Surrogate-Control", "X-Accel-Expires"):
         assert header not in response
 
 

@@ -446,3 +446,10 @@ def test_cdn_purge_reports_a_cdn_that_is_down_and_keeps_the_purge(cache_server_d
 def test_cdn_purge_without_a_cdn_says_how_to_set_one_up():
     with pytest.raises(CommandError, match="NEWSROOM_CDN_BACKEND"):
         call_command("cdn_purge", "/")
+
+
+def test_cdn_purge_refuses_keys_the_cdn_is_not_told_about(http_purge, settings):
+    settings.NEWSROOM_CDN_PURGE_BY = ["urls"]
+    with pytest.raises(CommandError, match="not told about keys"):
+        call_command("cdn_purge", "--key", "site")
+    assert http_purge.requests == []

@@ -87,6 +87,7 @@ def test_varnish_keeps_pages_and_drops_a_story_the_moment_it_changes(varnish, st
     assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
     assert "原来的标题" in second.data.decode()
     assert "Surrogate-Key" not in second.headers  # kept for Varnish, not sent to readers
+    assert "X-Accel-Expires" not in second.headers
     varnish("/")
     assert varnish("/").headers["X-Cache"] == "hit"
 

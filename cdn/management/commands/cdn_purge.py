@@ -31,6 +31,11 @@ class Command(BaseCommand):
             raise CommandError("No CDN is configured: set NEWSROOM_CDN_BACKEND (docs/deploy/cdn.md).")
         if not paths and not keys:
             raise CommandError("Name some paths, or --key.")
+        for given, kind in ((paths, "urls"), (keys, "keys")):
+            if given and kind not in cfg.purge_by:
+                raise CommandError(
+                    f"NEWSROOM_CDN_PURGE_BY={','.join(sorted(cfg.purge_by))}: this CDN is not told about {kind}."
+                )
         bad = [path for path in paths if not path.startswith("/")]
         if bad:
             raise CommandError(f"Paths start with '/': {', '.join(bad)}")
