@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from taggit.models import Tag, TaggedItem
 
 from . import dependencies as deps
@@ -63,7 +63,7 @@ def _list_page(request, queryset, context, keys, extra_params=None):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def home(request):
     published = Article.objects.published()
@@ -100,7 +100,7 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def section_detail(request, slug):
     section = get_object_or_404(Section, slug=slug)
@@ -123,7 +123,7 @@ def public_tags():
     return Tag.objects.filter(Exists(tagged))
 
 
-@require_GET
+@require_safe
 @cached_page
 def tag_detail(request, slug):
     tag = get_object_or_404(public_tags(), slug=slug)
@@ -138,7 +138,7 @@ def tag_detail(request, slug):
     return _list_page(request, stories, {"tag": tag}, {deps.tag_key(tag.pk)})
 
 
-@require_GET
+@require_safe
 @cached_page
 def person_detail(request, pk):
     # Only people credited on a live story have a page: a correspondent named on a draft
@@ -242,7 +242,7 @@ def _json_ld(request, article, photos):
     return data
 
 
-@require_GET
+@require_safe
 @cached_page
 def article_detail(request, pk, slug=None):
     article = _story_queryset().filter(pk=pk).not_trashed().first()
@@ -301,7 +301,7 @@ def _parse_date(value):
         return None
 
 
-@require_GET
+@require_safe
 @cached_page
 def search(request):
     query = search_engine.Query(request.GET.get("q", ""))
@@ -357,7 +357,7 @@ def search(request):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))

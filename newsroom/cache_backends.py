@@ -1,4 +1,5 @@
-"""A Redis cache that a stopped Redis cannot take the site down with.
+"""Cache backends: a Redis cache that a stopped Redis cannot take the site down with, and
+the local-memory cache of a laptop or a single server, made cheaper for the page cache.
 
 The page cache (articles.cache) is an optimisation: when Redis is unreachable every read
 is a miss and every write is dropped, so pages are built from the database as if nothing
@@ -11,7 +12,10 @@ long such a page can be served.
 """
 
 import logging
+import pickle
 
+from django.core.cache.backends.base import default_key_func
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -50,3 +54,33 @@ class ResilientRedisCache(RedisCache):
     delete = _tolerant(False)(RedisCache.delete)
     delete_many = _tolerant(None)(RedisCache.delete_many)
     clear = _tolerant(False)(RedisCache.clear)
+
+
+class LocalMemoryCache(LocMemCache):
+    """Django's local-memory cache, with the reads a page-cache hit makes kept cheap.
+
+    A cached page is checked against the versions of everything it shows (a story page:
+    about 17 keys) on every hit. Django's get_many reads them one by one, each taking the
+    lock and checking the key for memcached's rules; this reads them under one lock. The
+    keys are the newsroom's own (short, ASCII), and this cache is never memcached, so the
+    portability warnings are left out.
+    """
+
+    def validate_key(self, key):
+        pass
+
+    def get_many(self, keys, version=None):
+        if self.key_func is default_key_func:
+            prefix = f"{self.key_prefix}:{self.version if version is None else version}:"
+            names = {prefix + key: key for key in keys}
+        else:
+            names = {self.make_key(key, version=version): key for key in keys}
+        found = {}
+        with self._lock:
+            for name, key in names.items():
+                if self._has_expired(name):
+                    self._delete(name)
+                    continue
+                found[key] = self._cache[name]
+                self._cache.move_to_end(name, last=False)
+        return {key: pickle.loads(pickled) for key, pickled in found.items()}

@@ -320,3 +320,15 @@ NEWSROOM_STATIC_PUBLISH_ORIGIN = os.environ.get("NEWSROOM_STATIC_PUBLISH_ORIGIN"
 # them meanwhile) and come back once `static_publish --due` (cron, every minute) or the
 # `static_publisher` loop has run after it: keep it above the cron interval.
 NEWSROOM_STATIC_HOLD_SECONDS = int(os.environ.get("NEWSROOM_STATIC_HOLD_SECONDS", "120"))
+
+# ===========================================================================
+# Page speed (issue 5): anonymous readers' cached pages are answered before the
+# middleware stack (articles.cache.PageCacheMiddleware), with the headers the stack
+# added when the page was built. It must stay first: whatever runs before it runs on
+# every hit, and whatever runs after it is replayed from the cache entry.
+# ===========================================================================
+MIDDLEWARE.insert(0, "articles.cache.PageCacheMiddleware")
+# A hit reads its dependency versions in one go: the local-memory cache reads them under
+# one lock (newsroom/cache_backends.py); Redis reads them with one MGET.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    CACHES["default"]["BACKEND"] = "newsroom.cache_backends.LocalMemoryCache"
