@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import JSONArray
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -41,7 +42,12 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        remembered = self.__dict__.get("_absolute_url")
+        if remembered is not None and remembered[0] == self.slug:
+            return remembered[1]
+        url = reverse("articles:section", kwargs={"slug": self.slug})
+        self.__dict__["_absolute_url"] = (self.slug, url)
+        return url
 
 
 class Outlet(models.Model):
@@ -233,7 +239,11 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_neighbours(self):
         """Annotate the previous (older) and next (newer) live story of the same section:
-        prev_pk/prev_headline/prev_slug and next_pk/next_headline/next_slug, in the same query."""
+        prev_row and next_row, [pk, headline, slug] or None, in the same query
+        (read through previous_story and next_story).
+
+        One subquery per side, returning the three columns as a JSON array: PostgreSQL plans
+        two index-ordered subqueries in a fraction of the time six took."""
         same_section = Article.objects.published().filter(section_id=models.OuterRef("section_id"))
         when, pk = models.OuterRef("published_at"), models.OuterRef("pk")
         older = same_section.filter(
@@ -242,11 +252,14 @@ class ArticleQuerySet(models.QuerySet):
         newer = same_section.filter(
             models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
         ).order_by("published_at", "pk")
-        fields = {}
-        for name, qs in (("prev", older), ("next", newer)):
-            for column in ("pk", "headline", "slug"):
-                fields[f"{name}_{column}"] = models.Subquery(qs.values(column)[:1])
-        return self.annotate(**fields)
+        return self.annotate(
+            **{
+                f"{name}_row": models.Subquery(
+                    qs.values(story=JSONArray("pk", "headline", "slug"))[:1], output_field=models.JSONField()
+                )
+                for name, qs in (("prev", older), ("next", newer))
+            }
+        )
 
     def for_detail(self):
         """Everything the story page prints, in a fixed number of queries."""
@@ -432,9 +445,18 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        # Remembered per instance (a card prints it twice, a list page up to 150 times),
+        # for as long as the number and slug it was made from stay the same.
+        made_from = (self.pk, self.slug)
+        remembered = self.__dict__.get("_absolute_url")
+        if remembered is not None and remembered[0] == made_from:
+            return remembered[1]
         if self.slug:
-            return reverse("articles:detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
-        return reverse("articles:detail", kwargs={"pk": self.pk})
+            url = reverse("articles:detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
+        else:
+            url = reverse("articles:detail", kwargs={"pk": self.pk})
+        self.__dict__["_absolute_url"] = (made_from, url)
+        return url
 
     @property
     def is_trashed(self):
@@ -492,6 +514,23 @@ class Article(models.Model):
         if lead:
             return mark_safe(f'<p class="lede">{lead}</p>{body}')
         return mark_safe(body)
+
+    def _neighbour(self, side):
+        story = getattr(self, f"{side}_row", None)
+        if not story:
+            return None
+        pk, headline, slug = story
+        return {"pk": pk, "headline": headline, "url": Article(pk=pk, slug=slug).get_absolute_url()}
+
+    @property
+    def previous_story(self):
+        """The older live story of its section (with_neighbours()): pk, headline, url; or None."""
+        return self._neighbour("prev")
+
+    @property
+    def next_story(self):
+        """The newer live story of its section (with_neighbours()): pk, headline, url; or None."""
+        return self._neighbour("next")
 
     @property
     def photo_list(self):
