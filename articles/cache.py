@@ -301,7 +301,9 @@ def serve_hits_first(django_application):
             name in environ for name in _CONDITIONAL
         ):
             try:
-                found = _lookup(WSGIRequest(environ))
+                # A copy: WSGIRequest writes the decoded path back into the environ it gets,
+                # which Django's handler would then fail to decode a second time.
+                found = _lookup(WSGIRequest(environ.copy()))
             except Exception:  # an optimisation must not fail a request: Django answers it
                 logger.exception("page cache fast path failed; serving through Django")
                 found = None

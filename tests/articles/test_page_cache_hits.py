@@ -149,7 +149,7 @@ def wsgi_get(path, method="GET", **headers):
 
     environ = {
         "REQUEST_METHOD": method,
-        "PATH_INFO": path,
+        "PATH_INFO": path.encode().decode("iso-8859-1"),  # PEP 3333: bytes as latin-1
         "QUERY_STRING": "",
         "SCRIPT_NAME": "",
         "SERVER_NAME": "127.0.0.1",
@@ -230,3 +230,14 @@ def test_production_answers_head_and_gone_from_the_cache(story, django_requests,
     status, _, _ = wsgi_get(url)
     assert status == "410 Gone"
     assert len(django_requests) == 2
+
+
+def test_production_serves_addresses_in_chinese_from_the_cache(story, django_requests):
+    url = f"/tags/{story.tags.get().slug}/"
+    assert not url.isascii()
+    status, _, body = wsgi_get(url)
+    assert status == "200 OK" and "历城书记论坛" in body.decode()
+    status, hit_headers, hit_body = wsgi_get(url)
+    assert status == "200 OK" and hit_body == body
+    assert dict(hit_headers)["X-Page-Cache"] == "hit"
+    assert len(django_requests) == 1
