@@ -200,6 +200,17 @@ class Rendition(models.Model):
         return self.file.url
 
 
+class JSONList(models.Aggregate):
+    """The JSON array of one expression's values over a group (JSONB_AGG / JSON_GROUP_ARRAY):
+    a story's few tags or corrections come back inside the story's own row."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What a reader may see. Pages, search, feeds, sitemaps and tag pages start here.
@@ -259,6 +270,33 @@ class ArticleQuerySet(models.QuerySet):
                 )
                 for name, qs in (("prev", older), ("next", newer))
             }
+        )
+
+    def with_story_blocks(self):
+        """Annotate what the story page prints under the story, without a query per block:
+        tag_rows [[tagged item pk, tag pk, name, slug], ...], correction_rows
+        [[pk, note, created_at], ...] (None when there are none), and has_related."""
+        from django.contrib.contenttypes.models import ContentType
+        from taggit.models import TaggedItem
+
+        tagged = (
+            TaggedItem.objects.filter(
+                object_id=models.OuterRef("pk"), content_type=ContentType.objects.get_for_model(Article)
+            )
+            .values("object_id")
+            .annotate(rows=JSONList(JSONArray("pk", "tag_id", "tag__name", "tag__slug")))
+            .values("rows")
+        )
+        corrections = (
+            Correction.objects.filter(article_id=models.OuterRef("pk"))
+            .values("article_id")
+            .annotate(rows=JSONList(JSONArray("pk", "note", "created_at")))
+            .values("rows")
+        )
+        return self.annotate(
+            tag_rows=models.Subquery(tagged, output_field=models.JSONField()),
+            correction_rows=models.Subquery(corrections, output_field=models.JSONField()),
+            has_related=models.Exists(RelatedLink.objects.filter(article_id=models.OuterRef("pk"))),
         )
 
     def for_detail(self):
