@@ -6,6 +6,7 @@ roles, the 电头 dateline, photos with their 图说 captions, 相关新闻 link
 推荐阅读 picks, and the two editors who answer for the story.
 """
 
+import functools
 import re
 import secrets
 from pathlib import PurePosixPath
@@ -14,7 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import JSONArray
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -23,6 +26,27 @@ from taggit.managers import TaggableManager
 
 from .sanitize import sanitize_html
 from .validators import validate_photo_upload
+
+
+@functools.lru_cache(maxsize=10_000)
+def _reverse(viewname, kwargs, script_prefix, urlconf):
+    return reverse(viewname, kwargs=dict(kwargs))
+
+
+def public_url(viewname, **kwargs):
+    """reverse(), remembered per process for the addresses readers' pages print.
+
+    A list page prints dozens of story addresses, mostly the same ones request after
+    request, and reverse() was a tenth of its time. The answer depends only on the URLconf
+    and the script prefix, which are part of the key; tests that swap ROOT_URLCONF empty it
+    (see _forget_urls)."""
+    return _reverse(viewname, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
+
+
+@receiver(setting_changed)
+def _forget_urls(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _reverse.cache_clear()
 
 
 class Section(models.Model):
@@ -42,12 +66,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        remembered = self.__dict__.get("_absolute_url")
-        if remembered is not None and remembered[0] == self.slug:
-            return remembered[1]
-        url = reverse("articles:section", kwargs={"slug": self.slug})
-        self.__dict__["_absolute_url"] = (self.slug, url)
-        return url
+        return public_url("articles:section", slug=self.slug)
 
 
 class Outlet(models.Model):
@@ -92,7 +111,7 @@ class Person(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:person", kwargs={"pk": self.pk})
+        return public_url("articles:person", pk=self.pk)
 
     @classmethod
     def for_user(cls, user):
@@ -483,18 +502,9 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        # Remembered per instance (a card prints it twice, a list page up to 150 times),
-        # for as long as the number and slug it was made from stay the same.
-        made_from = (self.pk, self.slug)
-        remembered = self.__dict__.get("_absolute_url")
-        if remembered is not None and remembered[0] == made_from:
-            return remembered[1]
         if self.slug:
-            url = reverse("articles:detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
-        else:
-            url = reverse("articles:detail", kwargs={"pk": self.pk})
-        self.__dict__["_absolute_url"] = (made_from, url)
-        return url
+            return public_url("articles:detail_slug", pk=self.pk, slug=self.slug)
+        return public_url("articles:detail", pk=self.pk)
 
     @property
     def is_trashed(self):
