@@ -278,6 +278,8 @@ class PageCacheMiddleware:
                 response.status_code == entry["status"]
                 and not response.cookies
                 and not response.streaming
+                # A nonce is good for one response only: such a page is never replayed whole.
+                and "'nonce-" not in response.get("Content-Security-Policy", "")
             )
             if complete:
                 entry["added"] = _headers_added(entry, response)

@@ -167,7 +167,7 @@ def _recommended(article, tag_ids):
 
     Each read is a short walk down an index with plain joins, which PostgreSQL plans in well
     under a millisecond (one statement combining them all took about 10 ms to plan): one
-    query with picks, three without."""
+    query with picks, two or three without."""
     live_target = {
         "target__status__in": LIVE_STATUSES,
         "target__published_at__lte": timezone.now(),

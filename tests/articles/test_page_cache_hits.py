@@ -6,8 +6,11 @@ import sys
 
 import pytest
 from django.core.signals import request_started
+from django.http import HttpResponse
 from django.test import Client
+from django.urls import path
 
+from articles.cache import cached_page
 from articles.models import Article
 from tests import factories
 
@@ -129,6 +132,26 @@ def test_each_host_gets_its_own_copy_with_its_own_addresses(client, story, setti
     assert "http://m.example.cn/" in other.content.decode()
     assert "http://m.example.cn/" not in first.content.decode()
     assert client.get(story.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+@cached_page
+def page_with_inline_script(request):
+    response = HttpResponse(f'<script nonce="{request.csp_nonce}">start()</script>')
+    response.dependency_keys = set()
+    return response
+
+
+urlpatterns = [path("with-script/", page_with_inline_script)]
+
+
+def test_a_page_whose_policy_carries_a_nonce_never_has_it_replayed(client, settings):
+    settings.ROOT_URLCONF = __name__
+    first = client.get("/with-script/")
+    nonce = first["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in first.content.decode()
+    for _ in range(2):
+        again = client.get("/with-script/")
+        assert nonce not in again["Content-Security-Policy"]
 
 
 def test_a_withdrawn_story_is_answered_gone_from_the_cache(client, story, django_capture_on_commit_callbacks):
