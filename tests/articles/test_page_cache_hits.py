@@ -2,7 +2,11 @@
 as the full stack would have sent it: the same headers, 304s, HEAD, and never for staff."""
 
 import io
+import shutil
+import socket
+import subprocess
 import sys
+import time
 
 import pytest
 from django.core.signals import request_started
@@ -264,3 +268,52 @@ def test_production_serves_addresses_in_chinese_from_the_cache(story, django_req
     assert status == "200 OK" and hit_body == body
     assert dict(hit_headers)["X-Page-Cache"] == "hit"
     assert len(django_requests) == 1
+
+
+@pytest.fixture
+def redis_cache(settings, tmp_path):
+    """The site's cache on a Redis of its own, started for the test on a free port."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (CI installs and runs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "newsroom.cache_backends.ResilientRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+                "KEY_PREFIX": "newsroom",
+            }
+        }
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_with_redis_a_hit_and_a_change_are_seen_the_same_way(
+    client, story, redis_cache, django_requests, django_capture_on_commit_callbacks
+):
+    url = story.get_absolute_url()
+    status, miss_headers, _ = wsgi_get(url)
+    status, hit_headers, body = wsgi_get(url)
+    assert dict(hit_headers)["X-Page-Cache"] == "hit" and len(django_requests) == 1
+    assert [h for h in hit_headers if h[0] != "X-Page-Cache"] == [h for h in miss_headers if h[0] != "X-Page-Cache"]
+    with django_capture_on_commit_callbacks(execute=True):
+        story.headline = "改过的标题"
+        story.save()
+    status, headers, body = wsgi_get(url)
+    assert dict(headers)["X-Page-Cache"] == "miss" and "改过的标题" in body.decode()
