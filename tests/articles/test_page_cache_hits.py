@@ -9,7 +9,8 @@ import sys
 import time
 
 import pytest
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import path
@@ -198,11 +199,19 @@ def wsgi_get(path, method="GET", **headers):
     def start_response(status, response_headers, exc_info=None):
         started.update(status=status, headers=response_headers)
 
-    result = application(environ, start_response)
+    # As Django's test client does: the test's transaction holds the connection open, so the
+    # handler must not close "old" connections at the start and end of the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(result)
+        result = application(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
     finally:
-        getattr(result, "close", lambda: None)()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return started["status"], started["headers"], body
 
 
