@@ -12,12 +12,13 @@ Last-Modified and answer conditional requests with 304, so a CDN can sit in fron
 
 Requests carrying a session cookie (staff) are never served from or stored in the cache.
 
-A hit is answered by PageCacheMiddleware, first in MIDDLEWARE, before the rest of the stack
-runs: the entry holds, besides the view's own headers, the headers the middleware stack
-added when the page was built (security headers, CSP, Content-Language, ...), recorded on
-the way out of the first full request, so a hit carries exactly what the full stack would
-have sent. Until an entry has them (or when a page sets cookies), cached_page serves it
-inside the stack as before.
+A hit is answered before the rest of the site runs: by serve_hits_first (the WSGI
+application in newsroom.wsgi, before Django's handler) or by PageCacheMiddleware (first in
+MIDDLEWARE; it also answers 304s). The entry holds, besides the view's own headers, the
+headers the middleware stack added when the page was built (security headers, CSP,
+Content-Language, ...), recorded on the way out of the first full request, so a hit carries
+exactly what the full stack would have sent. Until an entry has them (and for pages that set
+cookies or whose policy has a nonce), cached_page serves it inside the stack as before.
 """
 
 import functools
