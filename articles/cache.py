@@ -300,8 +300,10 @@ def serve_hits_first(django_application):
     logger = logging.getLogger("newsroom.faults")
 
     def application(environ, start_response):
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not any(
-            name in environ for name in _CONDITIONAL
+        if (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and not any(name in environ for name in _CONDITIONAL)
+            and page_seconds() > 0
         ):
             try:
                 # A copy: WSGIRequest writes the decoded path back into the environ it gets,

@@ -326,3 +326,23 @@ def test_with_redis_a_hit_and_a_change_are_seen_the_same_way(
         story.save()
     status, headers, body = wsgi_get(url)
     assert dict(headers)["X-Page-Cache"] == "miss" and "改过的标题" in body.decode()
+
+
+def test_production_serves_through_django_when_the_fast_path_fails(story, django_requests, caplog):
+    from unittest import mock
+
+    url = story.get_absolute_url()
+    wsgi_get(url)
+    with mock.patch("articles.cache.WSGIRequest", side_effect=RuntimeError("fast path broken")):
+        status, headers, body = wsgi_get(url)
+    assert status == "200 OK" and "历城书记论坛" in body.decode()
+    assert len(django_requests) == 2
+    assert "page cache fast path failed" in caplog.text
+
+
+def test_production_with_the_page_cache_off_goes_straight_to_django(story, settings, django_requests):
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
+    for _ in range(2):
+        status, headers, _ = wsgi_get(story.get_absolute_url())
+        assert status == "200 OK" and "X-Page-Cache" not in dict(headers)
+    assert len(django_requests) == 2
