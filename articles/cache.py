@@ -17,20 +17,32 @@ Requests carrying a session cookie (staff) are never served from or stored in th
 With read replicas configured, anonymous pages are built on a replica when that cannot put
 an out-of-date page in the cache (newsroom.db_router explains the rule); everything else
 reads the primary.
+
+A hit is answered before the rest of the site runs: by serve_hits_first (the WSGI
+application in newsroom.wsgi, before Django's handler) or by PageCacheMiddleware (first in
+MIDDLEWARE; it also answers 304s). The entry holds, besides the view's own headers, the
+headers the middleware stack added when the page was built (security headers, CSP,
+Content-Language, ...), recorded on the way out of the first full request, so a hit carries
+exactly what the full stack would have sent. Until an entry has them (and for pages that set
+cookies or whose policy has a nonce), cached_page serves it inside the stack as before.
 """
 
 import functools
 import hashlib
+import logging
 import time
+from http.client import responses
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from cdn import headers as cdn_headers
-from newsroom import db_router
+from newsroom import db_router, request_log
 
 PAGE_PREFIX = "newsroom:page:"
 VERSION_PREFIX = "newsroom:dep:"
@@ -130,8 +142,22 @@ def _is_anonymous(request):
     return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
+def _eligible(request):
+    """Whether this request may be answered from (and stored in) the page cache."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not getattr(request, "skip_page_cache", False)
+        and _is_anonymous(request)
+        and page_seconds() > 0
+    )
+
+
 def _key_for(request):
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    # The scheme and host are part of the page (canonical and Open Graph addresses), and
+    # HSTS is sent over HTTPS only: one entry per origin. get_host() refuses hosts not in
+    # ALLOWED_HOSTS (DisallowedHost), as the full stack would.
+    origin = f"{request.scheme}://{request.get_host()}"
+    digest = hashlib.sha256((origin + request.get_full_path()).encode()).hexdigest()
     return PAGE_PREFIX + digest
 
 
@@ -142,16 +168,26 @@ def _lifetime(expires):
     return seconds
 
 
+# Request headers that can turn a page into a 304 or a 412 (get_conditional_response).
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
 def _finish(request, response, entry):
     response["ETag"] = entry["etag"]
     response["Last-Modified"] = http_date(entry["created"])
     seconds = _lifetime(entry["expires"])
-    patch_cache_control(response, public=True, max_age=seconds)
+    if "Cache-Control" in response:
+        patch_cache_control(response, public=True, max_age=seconds)
+    else:
+        # What patch_cache_control writes on a response without the header, without parsing.
+        response["Cache-Control"] = f"public, max-age={seconds}"
     cdn_headers.patch_shared_lifetime(response, entry["expires"])
-    conditional = get_conditional_response(
+    meta = request.META
+    if not any(name in meta for name in _CONDITIONAL):
+        return response
+    return get_conditional_response(
         request, etag=entry["etag"], last_modified=int(entry["created"]), response=response
     )
-    return conditional
 
 
 def _from_entry(entry):
@@ -169,6 +205,188 @@ def _fresh(entry):
     return versions == entry["deps"]
 
 
+def _remaining_seconds(entry):
+    """How much longer `entry` may stay in the cache, from when it was made."""
+    timeout = page_seconds() - (time.time() - entry["created"])
+    if entry["expires"]:
+        timeout = min(timeout, entry["expires"] - time.time())
+    return max(1, int(timeout))
+
+
+# Headers the response of a hit sets from the entry itself, per request (the lifetime left,
+# hit or miss): never recorded as added by the middleware stack.
+_PER_REQUEST = {
+    "cache-control",
+    "etag",
+    "last-modified",
+    "x-page-cache",
+    # The CDN's lifetime shrinks as the next scheduled time nears (cdn.headers).
+    "surrogate-control",
+    "x-accel-expires",
+    # Each request has its own id (newsroom.request_log); a hit answered before the
+    # middleware stack makes its own.
+    "x-request-id",
+}
+
+
+def _headers_added(entry, response):
+    """The headers the middleware stack set (or changed) on top of those the entry replays."""
+    view_headers = {name.lower(): value for name, value in entry["headers"].items()}
+    return {
+        name: value
+        for name, value in response.items()
+        if name.lower() not in _PER_REQUEST and view_headers.get(name.lower()) != value
+    }
+
+
+def _lookup(request):
+    """(key, fresh entry or None) for a request the page cache may answer, else None."""
+    if not _eligible(request):
+        return None
+    try:
+        key = _key_for(request)
+    except DisallowedHost:
+        return None  # the stack answers 400
+    entry = cache.get(key)
+    if entry is not None and not _fresh(entry):
+        entry = None
+    return key, entry
+
+
+def _lifetime_headers(expires):
+    """Cache-Control as _finish writes it, and the CDN's lifetime headers when a CDN is on."""
+    cache_control = f"public, max-age={_lifetime(expires)}"
+    shared = cdn_headers.shared_lifetime(expires)
+    if shared is None:
+        return [("Cache-Control", cache_control)]
+    return [
+        ("Cache-Control", f"{cache_control}, s-maxage={shared}"),
+        ("Surrogate-Control", f"max-age={shared}"),
+        ("X-Accel-Expires", "0"),
+    ]
+
+
+def _hit_headers(entry):
+    """The headers of a hit on a complete entry (unconditional request), in the order and form
+    the full stack gives them: the view's, this hit's (what _finish sets), then the stack's."""
+    headers = {}
+    for name, value in (
+        *entry["headers"].items(),
+        ("X-Page-Cache", "hit"),
+        ("ETag", entry["etag"]),
+        ("Last-Modified", http_date(entry["created"])),
+        *_lifetime_headers(entry["expires"]),
+        *entry["added"].items(),
+    ):
+        headers[name.lower()] = (name, value)
+    return list(headers.values())
+
+
+def _replay(request, entry):
+    """The response the full stack would give for a complete `entry`."""
+    meta = request.META
+    if not any(name in meta for name in _CONDITIONAL):
+        response = HttpResponse(entry["content"], status=entry["status"])
+        for name, value in _hit_headers(entry):
+            response[name] = value
+        return response
+    response = _finish(request, _from_entry(entry), entry)
+    for name, value in entry["added"].items():
+        response[name] = value
+    if "Content-Length" in response:
+        # Framing, not content: a 304 carries none of the page (CommonMiddleware sets 0).
+        response["Content-Length"] = str(len(response.content))
+    return response
+
+
+class PageCacheMiddleware:
+    """Answer anonymous page-cache hits before the rest of the middleware stack runs.
+
+    Goes first in MIDDLEWARE. A hit costs a cache read for the entry and one for its
+    dependency versions, with no session, CSRF, locale, URL resolution or view. On a miss
+    (or an entry not yet complete) the request goes through the stack as usual, and the
+    page cached_page built is stored here, with the headers the stack added on the way out.
+    Conditional requests are answered here too (304); If-Match and If-Unmodified-Since,
+    which a reader's browser does not send for a page, take the full stack.
+
+    Middleware whose headers differ per request (a request id, a nonce) must come before
+    this one: what it adds after this point is replayed on every hit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        found = _lookup(request)
+        if found is None:
+            return self.get_response(request)
+        key, entry = found
+        meta = request.META
+        if (
+            entry is not None
+            and "added" in entry
+            and "HTTP_IF_MATCH" not in meta
+            and "HTTP_IF_UNMODIFIED_SINCE" not in meta
+        ):
+            return _replay(request, entry)
+        # Tell cached_page what was found, so it neither looks again nor stores by itself.
+        request.page_cache_lookup = found
+        response = self.get_response(request)
+        pending = getattr(response, "page_cache_pending", None)
+        if pending is not None:
+            entry, new = pending
+            complete = (
+                response.status_code == entry["status"]
+                and not response.cookies
+                and not response.streaming
+                # A nonce is good for one response only: such a page is never replayed whole.
+                and "'nonce-" not in response.get("Content-Security-Policy", "")
+            )
+            if complete:
+                entry["added"] = _headers_added(entry, response)
+            if new or complete:
+                cache.set(key, entry, timeout=_remaining_seconds(entry))
+        return response
+
+
+def serve_hits_first(django_application):
+    """The WSGI application: anonymous page-cache hits answered before Django's handler.
+
+    Production (gunicorn newsroom.wsgi) and runserver go through this; a hit then costs less
+    than the simplest Django view (no request signals, no response object), with the same
+    status, headers and body PageCacheMiddleware would give. Conditional requests, misses and
+    everything else go to Django, where PageCacheMiddleware answers 304s and records pages.
+    """
+    logger = logging.getLogger("newsroom.faults")
+
+    def application(environ, start_response):
+        started = time.perf_counter()
+        if (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and not any(name in environ for name in _CONDITIONAL)
+            and page_seconds() > 0
+        ):
+            try:
+                # A copy: WSGIRequest writes the decoded path back into the environ it gets,
+                # which Django's handler would then fail to decode a second time.
+                found = _lookup(WSGIRequest(environ.copy()))
+            except Exception:  # an optimisation must not fail a request: Django answers it
+                logger.exception("page cache fast path failed; serving through Django")
+                found = None
+            if found is not None and found[1] is not None and "added" in found[1]:
+                entry = found[1]
+                headers = _hit_headers(entry)
+                request_id = request_log.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+                headers.append((request_log.HEADER, request_id))
+                start_response(f"{entry['status']} {responses[entry['status']]}", headers)
+                if request_log.access_logger.isEnabledFor(logging.INFO):
+                    request_log.log_hit(environ, entry["status"], request_id, time.perf_counter() - started)
+                return [entry["content"]]
+        return django_application(environ, start_response)
+
+    return application
+
+
 def cached_page(view):
     """Serve `view` from the page cache for anonymous GET/HEAD; the view names its dependencies
     by setting `response.dependency_keys` (a set of keys from articles.dependencies)."""
@@ -179,18 +397,29 @@ def cached_page(view):
             # The static publisher renders straight from the database: always current,
             # and a rebuild of every page does not flood the cache.
             return view(request, *args, **kwargs)
-        if request.method not in ("GET", "HEAD") or not _is_anonymous(request):
-            response = view(request, *args, **kwargs)
+        if not _eligible(request):
+            if request.method in ("GET", "HEAD") and _is_anonymous(request) and not page_seconds():
+                # No page cache: an anonymous page may still be read from a replica.
+                response, _ = db_router.build_public_page(
+                    request, lambda: view(request, *args, **kwargs), for_cache=False
+                )
+            else:
+                response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
-        if not page_seconds():
-            response, _ = db_router.build_public_page(request, lambda: view(request, *args, **kwargs), for_cache=False)
-            patch_cache_control(response, private=True, no_cache=True)
+        # PageCacheMiddleware has looked the page up already; without it, look here.
+        lookup = getattr(request, "page_cache_lookup", None)
+        key, entry = lookup if lookup is not None else (_key_for(request), None)
+        if lookup is None:
+            entry = cache.get(key)
+            if entry is not None and not _fresh(entry):
+                entry = None
+        if entry is not None:
+            response = _finish(request, _from_entry(entry), entry)
+            if lookup is not None and "added" not in entry:
+                # Served inside the stack: let the middleware record what the stack adds.
+                response.page_cache_pending = (entry, False)
             return response
-        key = _key_for(request)
-        entry = cache.get(key)
-        if entry is not None and _fresh(entry):
-            return _finish(request, _from_entry(entry), entry)
 
         started = time.time_ns()
 
@@ -222,15 +451,17 @@ def cached_page(view):
             response[name] = entry["headers"][name] = value
         # A change made while the page was being built bumps a key past `started`: then the
         # page may already be out of date, so it is served but not kept.
-        if storable and all(not isinstance(v, int) or v < started for v in versions.values()):
-            timeout = page_seconds()
-            if entry["expires"]:
-                timeout = max(1, min(timeout, int(entry["expires"] - time.time())))
-            cache.set(key, entry, timeout=timeout)
-        else:
+        keep = storable and all(not isinstance(v, int) or v < started for v in versions.values())
+        if not keep:
             entry["expires"] = time.time()  # nobody (browser, CDN) may keep what may be stale
+        elif lookup is None:
+            cache.set(key, entry, timeout=_remaining_seconds(entry))
         response["X-Page-Cache"] = "miss"
-        return _finish(request, response, entry)
+        response = _finish(request, response, entry)
+        if keep and lookup is not None:
+            # PageCacheMiddleware stores it, with the headers the stack adds.
+            response.page_cache_pending = (entry, True)
+        return response
 
     return wrapper
 

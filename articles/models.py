@@ -6,6 +6,7 @@ roles, the 电头 dateline, photos with their 图说 captions, 相关新闻 link
 推荐阅读 picks, and the two editors who answer for the story.
 """
 
+import functools
 import re
 import secrets
 from pathlib import PurePosixPath
@@ -13,7 +14,10 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
+from django.db.models.functions import JSONArray
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -22,6 +26,27 @@ from taggit.managers import TaggableManager
 
 from .sanitize import sanitize_html
 from .validators import validate_photo_upload
+
+
+@functools.lru_cache(maxsize=10_000)
+def _reverse(viewname, kwargs, script_prefix, urlconf):
+    return reverse(viewname, kwargs=dict(kwargs))
+
+
+def public_url(viewname, **kwargs):
+    """reverse(), remembered per process for the addresses readers' pages print.
+
+    A list page prints dozens of story addresses, mostly the same ones request after
+    request, and reverse() was a tenth of its time. The answer depends only on the URLconf
+    and the script prefix, which are part of the key; tests that swap ROOT_URLCONF empty it
+    (see _forget_urls)."""
+    return _reverse(viewname, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf())
+
+
+@receiver(setting_changed)
+def _forget_urls(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _reverse.cache_clear()
 
 
 class Section(models.Model):
@@ -41,7 +66,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return public_url("articles:section", slug=self.slug)
 
 
 class Outlet(models.Model):
@@ -86,7 +111,7 @@ class Person(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:person", kwargs={"pk": self.pk})
+        return public_url("articles:person", pk=self.pk)
 
     @classmethod
     def for_user(cls, user):
@@ -194,6 +219,17 @@ class Rendition(models.Model):
         return self.file.url
 
 
+class JSONList(models.Aggregate):
+    """The JSON array of one expression's values over a group (JSONB_AGG / JSON_GROUP_ARRAY):
+    a story's few tags or corrections come back inside the story's own row."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What a reader may see. Pages, search, feeds, sitemaps and tag pages start here.
@@ -233,7 +269,11 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_neighbours(self):
         """Annotate the previous (older) and next (newer) live story of the same section:
-        prev_pk/prev_headline/prev_slug and next_pk/next_headline/next_slug, in the same query."""
+        prev_row and next_row, [pk, headline, slug] or None, in the same query
+        (read through previous_story and next_story).
+
+        One subquery per side, returning the three columns as a JSON array: PostgreSQL plans
+        two index-ordered subqueries in a fraction of the time six took."""
         same_section = Article.objects.published().filter(section_id=models.OuterRef("section_id"))
         when, pk = models.OuterRef("published_at"), models.OuterRef("pk")
         older = same_section.filter(
@@ -242,11 +282,41 @@ class ArticleQuerySet(models.QuerySet):
         newer = same_section.filter(
             models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
         ).order_by("published_at", "pk")
-        fields = {}
-        for name, qs in (("prev", older), ("next", newer)):
-            for column in ("pk", "headline", "slug"):
-                fields[f"{name}_{column}"] = models.Subquery(qs.values(column)[:1])
-        return self.annotate(**fields)
+        return self.annotate(
+            **{
+                f"{name}_row": models.Subquery(
+                    qs.values(story=JSONArray("pk", "headline", "slug"))[:1], output_field=models.JSONField()
+                )
+                for name, qs in (("prev", older), ("next", newer))
+            }
+        )
+
+    def with_story_blocks(self):
+        """Annotate what the story page prints under the story, without a query per block:
+        tag_rows [[tagged item pk, tag pk, name, slug], ...], correction_rows
+        [[pk, note, created_at], ...] (None when there are none), and has_related."""
+        from django.contrib.contenttypes.models import ContentType
+        from taggit.models import TaggedItem
+
+        tagged = (
+            TaggedItem.objects.filter(
+                object_id=models.OuterRef("pk"), content_type=ContentType.objects.get_for_model(Article)
+            )
+            .values("object_id")
+            .annotate(rows=JSONList(JSONArray("pk", "tag_id", "tag__name", "tag__slug")))
+            .values("rows")
+        )
+        corrections = (
+            Correction.objects.filter(article_id=models.OuterRef("pk"))
+            .values("article_id")
+            .annotate(rows=JSONList(JSONArray("pk", "note", "created_at")))
+            .values("rows")
+        )
+        return self.annotate(
+            tag_rows=models.Subquery(tagged, output_field=models.JSONField()),
+            correction_rows=models.Subquery(corrections, output_field=models.JSONField()),
+            has_related=models.Exists(RelatedLink.objects.filter(article_id=models.OuterRef("pk"))),
+        )
 
     def for_detail(self):
         """Everything the story page prints, in a fixed number of queries."""
@@ -433,8 +503,8 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         if self.slug:
-            return reverse("articles:detail_slug", kwargs={"pk": self.pk, "slug": self.slug})
-        return reverse("articles:detail", kwargs={"pk": self.pk})
+            return public_url("articles:detail_slug", pk=self.pk, slug=self.slug)
+        return public_url("articles:detail", pk=self.pk)
 
     @property
     def is_trashed(self):
@@ -492,6 +562,23 @@ class Article(models.Model):
         if lead:
             return mark_safe(f'<p class="lede">{lead}</p>{body}')
         return mark_safe(body)
+
+    def _neighbour(self, side):
+        story = getattr(self, f"{side}_row", None)
+        if not story:
+            return None
+        pk, headline, slug = story
+        return {"pk": pk, "headline": headline, "url": Article(pk=pk, slug=slug).get_absolute_url()}
+
+    @property
+    def previous_story(self):
+        """The older live story of its section (with_neighbours()): pk, headline, url; or None."""
+        return self._neighbour("prev")
+
+    @property
+    def next_story(self):
+        """The newer live story of its section (with_neighbours()): pk, headline, url; or None."""
+        return self._neighbour("next")
 
     @property
     def photo_list(self):

@@ -58,14 +58,23 @@ def key_headers(keys):
     }
 
 
-def patch_shared_lifetime(response, expires=None):
-    """Let shared caches keep `response` for NEWSROOM_CDN_MAX_AGE, or until `expires` (Unix time)."""
+def shared_lifetime(expires=None):
+    """Seconds shared caches may keep a page: NEWSROOM_CDN_MAX_AGE, or until `expires` (Unix
+    time) if sooner; None when no CDN is configured."""
     cfg = _config() if conf.enabled() else None
     if cfg is None:
-        return response
+        return None
     seconds = cfg.max_age
     if expires:
         seconds = max(0, min(seconds, int(expires - time.time())))
+    return seconds
+
+
+def patch_shared_lifetime(response, expires=None):
+    """Let shared caches keep `response` for NEWSROOM_CDN_MAX_AGE, or until `expires` (Unix time)."""
+    seconds = shared_lifetime(expires)
+    if seconds is None:
+        return response
     patch_cache_control(response, s_maxage=seconds)
     response["Surrogate-Control"] = f"max-age={seconds}"
     # nginx's own page cache (deploy/nginx/newsroom-proxy.conf) reads s-maxage too, but no

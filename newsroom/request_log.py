@@ -73,6 +73,20 @@ class RequestIdMiddleware:
         )
 
 
+def log_hit(environ, status, request_id, seconds):
+    """The access line of a page-cache hit answered before Django (articles.cache)."""
+    duration_ms = round(seconds * 1000, 1)
+    method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+    token = current_request_id.set(request_id)
+    try:
+        access_logger.info(
+            "%s %s %s %sms", method, path, status, duration_ms,
+            extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms, "user_id": None},
+        )
+    finally:
+        current_request_id.reset(token)
+
+
 def _forget_request_id(**kwargs):
     current_request_id.set(None)
 

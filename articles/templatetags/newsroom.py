@@ -5,6 +5,7 @@ import json
 from django import template
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -64,6 +65,44 @@ def thumbnail(image, loading="lazy"):
         rendition["height"],
         image.alt,
         loading,
+    )
+
+
+def local_times(value, short="%Y-%m-%d %H:%M"):
+    """(ISO 8601, short) forms of an aware time in the current time zone: what the `date`
+    filter gives for "c" and "Y-m-d H:i", at a fraction of its cost (cards print dozens)."""
+    if value is None:
+        return "", ""
+    local = timezone.localtime(value)
+    return local.isoformat(), local.strftime(short)
+
+
+@register.simple_tag
+def story_card(article, level=2, loading="lazy"):
+    """A story's card in a list: thumbnail, headline, summary, time and outlet.
+
+    Built here rather than by including a template per card: a list page prints up to 60
+    of them, and a template per card cost more than the rest of the page. Every value is
+    escaped by format_html."""
+    url = article.get_absolute_url()
+    thumb = ""
+    if getattr(article, "card_image", None):
+        thumb = format_html(
+            '<a class="card-thumb" href="{}" tabindex="-1" aria-hidden="true">{}</a>',
+            url,
+            thumbnail(article.card_image, loading=loading or "lazy"),
+        )
+    summary = format_html('<p class="card-summary">{}</p>', article.summary) if article.summary else ""
+    outlet = format_html(' <span class="outlet">{}</span>', article.outlet.name) if article.outlet_id else ""
+    iso, short = local_times(article.published_at)
+    level = level or 2
+    return format_html(
+        '<article class="card">\n  {}\n  <div class="card-text">\n'
+        '    <h{} class="card-title"><a href="{}">{}</a></h{}>\n'
+        "    {}\n"
+        '    <p class="card-meta"><time datetime="{}">{}</time>{}</p>\n'
+        "  </div>\n</article>\n",
+        thumb, level, url, article.headline, level, summary, iso, short, outlet,
     )
 
 

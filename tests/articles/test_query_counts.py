@@ -46,6 +46,24 @@ def test_story_page_without_picks_falls_back_to_its_section_in_the_same_budget(c
     assert queries_for(client, article.get_absolute_url()) <= STORY_PAGE_LIMIT
 
 
+def test_story_page_with_every_block_but_no_picks_stays_in_the_budget(client, uncached):
+    """Corrections, related links, tags and bylines, and 推荐阅读 from shared tags and the section."""
+    from articles.models import Correction, RelatedLink
+
+    section, outlet = factories.section(), factories.outlet()
+    article = story_with_everything(3, section, outlet)
+    article.recommendations.all().delete()
+    Correction.objects.create(article=article, note="又一条更正")
+    RelatedLink.objects.create(article=article, url="https://example.cn/a", title="外站报道")
+    sharing = factories.published_story(section=factories.section(), outlet=outlet)
+    sharing.tags.add("标签0")
+    for _ in range(2):
+        factories.published_story(section=section, outlet=outlet)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert html.count('class="rec"') == 6 and "外站报道" in html and "又一条更正" in html
+    assert queries_for(client, article.get_absolute_url()) <= STORY_PAGE_LIMIT
+
+
 @pytest.mark.parametrize("url_for", ["home", "section", "tag", "person", "search", "feed", "sitemap"])
 def test_list_pages_cost_the_same_at_two_page_sizes(client, uncached, settings, url_for):
     section, outlet = factories.section(slug="local"), factories.outlet()
