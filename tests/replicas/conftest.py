@@ -179,12 +179,39 @@ class StreamingReplica:
         self.start()
         _timings.update(backup=backup, start=time.monotonic() - started, size=size)
 
-    def start(self):
-        result = self._pg_ctl("-l", str(self.folder / "replica.log"), "-w", "-t", "60", "start")
+    def start(self, timeout=600):
+        """Start the standby and wait until it answers queries and streams.
+
+        A hot standby opens for queries only once it has a complete picture of the
+        transactions running on the primary: while the primary holds a transaction with
+        more than 64 subtransactions open (a long test wrapped in savepoints, on a server
+        shared with other test runs), it waits for that transaction to end. Hence the
+        generous timeout."""
+        result = self._pg_ctl("-l", str(self.folder / "replica.log"), "start")
         if result.returncode != 0:
-            log = (self.folder / "replica.log").read_text() if (self.folder / "replica.log").exists() else ""
-            pytest.fail(f"The replica did not start:\n{result.stdout}{result.stderr}\n{log[-3000:]}")
+            pytest.fail(f"The replica did not start:\n{result.stdout}{result.stderr}\n{self._log()}")
+        began = time.monotonic()
+        deadline = began + timeout
+        while True:
+            try:
+                self.sql("SELECT 1")
+                break
+            except Exception as error:  # noqa: BLE001 - not accepting connections yet
+                # (pg_ctl status knows the server only once it has written its pid file)
+                if time.monotonic() - began > 10 and not self.is_running():
+                    pytest.fail(f"The replica stopped while starting:\n{self._log()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"The replica did not accept read-only connections within {timeout} s ({error}). "
+                        "A hot standby waits for long transactions with many subtransactions on the "
+                        f"primary to finish:\n{self._log()}"
+                    )
+                time.sleep(0.2)
         self.wait_until_streaming()
+
+    def _log(self):
+        log = self.folder / "replica.log"
+        return log.read_text()[-3000:] if log.exists() else ""
 
     def stop(self):
         self._pg_ctl("-m", "immediate", "-w", "stop")
@@ -200,8 +227,7 @@ class StreamingReplica:
                 self.wait_until_current()
                 return
             time.sleep(0.1)
-        log = (self.folder / "replica.log").read_text() if (self.folder / "replica.log").exists() else ""
-        pytest.fail(f"The replica never started streaming from the primary:\n{log[-3000:]}")
+        pytest.fail(f"The replica never started streaming from the primary:\n{self._log()}")
 
     def wait_until_current(self, timeout=30):
         """Until the replica has replayed everything the primary had written when called."""
