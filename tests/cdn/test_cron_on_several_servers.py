@@ -145,7 +145,8 @@ def test_retry_purges_on_two_servers_delivers_each_kept_purge_once(http_purge):
         )
     http_purge.on_request = lambda request: time.sleep(0.1)  # a slow CDN: the runs overlap
     outputs = sorted(output for _, _, output in on_two_servers("retry_purges"))
-    assert outputs[0].startswith("0 delivered") and outputs[1].startswith("5 delivered")
-    assert http_purge.purged_paths() == [f"/stories/{number}/" for number in range(5)]
-    assert http_purge.banned_keys() == [[f"story-{number}" for number in range(5)]]
+    # Which server takes which purge depends on timing; that each goes out exactly once does not.
+    assert sum(int(output.split()[0]) for output in outputs) == 5, outputs
+    assert sorted(http_purge.purged_paths()) == [f"/stories/{number}/" for number in range(5)]
+    assert sorted(key for keys in http_purge.banned_keys() for key in keys) == [f"story-{number}" for number in range(5)]
     assert not PendingPurge.objects.exists()
