@@ -12,6 +12,7 @@ import secrets
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import JSONArray
@@ -745,8 +746,10 @@ class SearchEntry(models.Model):
     """The segmented words of one story, kept current on save, for the readers' search.
 
     Three weighted parts: the headline (with kicker and subtitle), then summary, byline names
-    and captions, then the body. On PostgreSQL a generated tsvector column over them carries
-    a GIN index (see the migration); SQLite searches the same words with LIKE.
+    and captions, then the body. On PostgreSQL `search_vector` holds the same words as a
+    weighted tsvector, written with them by articles.search (see search_vector() there), and
+    carries a GIN index (migration 0004); SQLite searches the words with LIKE and leaves the
+    vector empty.
     """
 
     article = models.OneToOneField(
@@ -755,6 +758,7 @@ class SearchEntry(models.Model):
     headline_terms = models.TextField(blank=True)
     summary_terms = models.TextField(blank=True)
     body_terms = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("search entry")

@@ -14,15 +14,33 @@ Chinese is written without spaces, so text is cut into terms twice:
   two characters merely meet (经历城市). This is precision.
 
 Latin words and numbers are kept whole, lower-cased. Terms are stored in SearchEntry
-(headline / summary+bylines+captions / body, weighted A, B, C). On PostgreSQL a generated
-tsvector column with a GIN index answers the query; SQLite falls back to LIKE over the
-same terms. Results are ordered by relevance, then newest first; on PostgreSQL the ranking
-covers the newest SEARCH_CANDIDATES matches, so a word found in every story stays fast.
+(headline / summary+bylines+captions / body, weighted A, B, C). On PostgreSQL a tsvector
+column with a GIN index answers the query; SQLite falls back to LIKE over the same terms.
+Results are ordered by relevance, then newest first; on PostgreSQL the ranking covers the
+newest SEARCH_CANDIDATES matches, so a word found in every story stays fast.
+
+The tsvector is built here, not by PostgreSQL
+---------------------------------------------
+The column holds exactly what PostgreSQL computes for
+
+    setweight(to_tsvector('simple', headline_terms), 'A')
+    || setweight(to_tsvector('simple', summary_terms), 'B')
+    || setweight(to_tsvector('simple', body_terms), 'C')
+
+(the expression the column was generated from until migration 0010), but search_vector()
+builds it from the term lists. Every term is a single token to PostgreSQL's parser (a run
+of letters and digits, or of Chinese characters, with an optional "w" mark), so a term's
+position is simply its place in the list, and only PostgreSQL's limits on positions need
+copying. Parsing the terms was PostgreSQL's costliest step in storing a story (about 1.5 ms
+a story): saving one story does not notice, generating a million does. Saving a story and
+generate_stories both write the vector from this module; tests compare it with the
+expression above.
 """
 
 import html
 import os
 import re
+import struct
 import threading
 import unicodedata
 from datetime import datetime, time, timedelta
@@ -42,7 +60,9 @@ SNIPPET_CHARS = 120
 # (match, rank): 5,000 took about a second for a word in every story, 1,000 about 0.1 s.
 SEARCH_CANDIDATES = 1000
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK ideographs (extension A, unified, compatibility), without the unassigned code points
+# U+FA6E-FA6F and U+FADA-FAFF, which PostgreSQL's parser does not count as letters.
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufa6d\ufa70-\ufad9"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_RUN = re.compile(rf"^[{_CJK}]+$")
 
@@ -84,6 +104,17 @@ def _words(run):
     return ["w" + word for word in jieba().cut_for_search(run, HMM=False) if len(word) >= 2]
 
 
+# PostgreSQL's parser reads a number in scientific notation at the start of a word as a word
+# of its own (1e5km is 1e5 and km); Latin runs are cut the same way, so that every term
+# stays a single word to PostgreSQL, in the stored vectors and in queries alike.
+_NUMBER_PREFIX = re.compile(r"\d+e\d+(?=[a-z])")
+
+
+def _latin(run):
+    number = _NUMBER_PREFIX.match(run)
+    return [run] if number is None else [number.group(), run[number.end() :]]
+
+
 def document_terms(text):
     """The terms of a piece of text, in order, repeated as often as they occur."""
     terms = []
@@ -92,7 +123,7 @@ def document_terms(text):
             terms.extend(_bigrams(run))
             terms.extend(_words(run))
         else:
-            terms.append(run)
+            terms.extend(_latin(run))
     return terms
 
 
@@ -111,7 +142,7 @@ class Query:
                 required.extend(_bigrams(run))
                 ranking.extend("w" + word for word in jieba().cut(run, HMM=False) if len(word) >= 2)
             else:
-                required.append(run)
+                required.extend(_latin(run))
         self.required = list(dict.fromkeys(required))[:MAX_QUERY_TERMS]
         self.ranking = list(dict.fromkeys(ranking))[:MAX_QUERY_TERMS]
 
@@ -186,23 +217,149 @@ def _search_fallback(queryset, query):
     return queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk")
 
 
+# PostgreSQL's limits on what a tsvector keeps (see the module docstring).
+MAX_POSITION = 16383  # a later position is stored as 16383, once per word
+PART_POSITIONS = 255  # to_tsvector keeps the first 255 positions of a word...
+VECTOR_POSITIONS = 256  # ...and || (concatenation) up to 256
+MAX_WORD_BYTES = 2047  # a longer word is left out of the vector and takes no position
+WEIGHT_A, WEIGHT_B, WEIGHT_C = 3, 2, 1  # a position is stored as weight << 14 | position
+
+
+def vector_lexemes(headline_terms, summary_terms, body_terms):
+    """{lexeme: [weight << 14 | position, ...]} of the story's tsvector, positions ascending."""
+    a, b, c = len(headline_terms), len(summary_terms), len(body_terms)
+    terms = [*headline_terms, *summary_terms, *body_terms]
+    if not terms:
+        return {}
+    if len(terms) < MAX_POSITION and max(map(len, terms)) * 4 <= MAX_WORD_BYTES:
+        # The usual case, no limit reached: positions simply count the terms, part after part.
+        lexemes = {}
+        get = lexemes.get
+        codes = [*range(0xC001, 0xC001 + a), *range(0x8001 + a, 0x8001 + a + b), *range(0x4001 + a + b, 0x4001 + a + b + c)]
+        for term, code in zip(terms, codes):
+            positions = get(term)
+            if positions is None:
+                lexemes[term] = [code]
+            else:
+                positions.append(code)
+        if max(map(len, lexemes.values())) <= PART_POSITIONS:
+            return lexemes
+    return _vector_lexemes_at_limits(headline_terms, summary_terms, body_terms)
+
+
+def _vector_lexemes_at_limits(headline_terms, summary_terms, body_terms):
+    """vector_lexemes() for text that reaches PostgreSQL's limits: very long, very repetitive,
+    or holding a word too long to index. Each part is cut as to_tsvector does, then the parts
+    are concatenated as || does: shifted by the highest position stored so far, a word
+    gaining positions until it holds 256 of them or position 16383."""
+    lexemes = {}
+    top = 0  # highest position stored so far: the next part's offset
+    for weight, terms in ((WEIGHT_A, headline_terms), (WEIGHT_B, summary_terms), (WEIGHT_C, body_terms)):
+        flag = weight << 14
+        part = {}
+        position = 0
+        for term in terms:
+            if len(term.encode()) > MAX_WORD_BYTES:
+                continue
+            position += 1
+            at = min(position, MAX_POSITION)
+            positions = part.get(term)
+            if positions is None:
+                part[term] = [at]
+            elif len(positions) < PART_POSITIONS and positions[-1] != MAX_POSITION:
+                positions.append(at)
+        highest = top
+        for term, positions in part.items():
+            stored = lexemes.setdefault(term, [])
+            for at in positions:
+                if len(stored) >= VECTOR_POSITIONS or (stored and stored[-1] & MAX_POSITION == MAX_POSITION):
+                    break
+                stored.append(flag | min(at + top, MAX_POSITION))
+            highest = max(highest, stored[-1] & MAX_POSITION)
+        top = highest
+    return lexemes
+
+
+def _quote(lexeme):
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def search_vector(headline_terms, summary_terms, body_terms):
+    """The story's tsvector in PostgreSQL's text form ('书记':1A,5A 'w书记':2A ...), for saving a story."""
+    letters = "DCBA"
+    lexemes = vector_lexemes(headline_terms, summary_terms, body_terms)
+    return " ".join(
+        _quote(term) + ":" + ",".join(f"{code & MAX_POSITION}{letters[code >> 14]}" for code in lexemes[term])
+        for term in sorted(lexemes)
+    )
+
+
+_UINT16 = [struct.pack(">H", n) for n in range(1 << 16)]
+_ONE_POSITION = [b"\0\1" + two for two in _UINT16]  # a count of 1, then the position
+
+
+class _LexemeBytes(dict):
+    """lexeme -> its UTF-8 bytes and a zero byte, remembered: the same words recur in every story."""
+
+    def __missing__(self, lexeme):
+        if len(self) > 500_000:
+            self.clear()
+        encoded = self[lexeme] = lexeme.encode() + b"\0"
+        return encoded
+
+
+_LEXEME_BYTES = _LexemeBytes()
+
+
+def search_vector_binary(headline_terms, summary_terms, body_terms):
+    """The same tsvector in PostgreSQL's binary form, for COPY ... (FORMAT binary).
+
+    A count, then per lexeme: UTF-8 bytes, a zero byte, a uint16 count, one uint16 per
+    position. The lexemes are left unsorted: PostgreSQL sorts them on reading, in C."""
+    lexemes = vector_lexemes(headline_terms, summary_terms, body_terms)
+    names, one, uint16 = _LEXEME_BYTES, _ONE_POSITION, _UINT16
+    out = [struct.pack(">i", len(lexemes))]
+    append = out.append
+    for term, codes in lexemes.items():
+        append(names[term])
+        if len(codes) == 1:
+            append(one[codes[0]])
+        else:
+            append(uint16[len(codes)])
+            out += map(uint16.__getitem__, codes)
+    return b"".join(out)
+
+
+def story_terms(article, names, captions):
+    """The story's three term lists: headline (with kicker, subtitle), summary (with author
+    line, byline names, captions), body."""
+    return (
+        document_terms(" ".join(t for t in (article.kicker, article.headline, article.subtitle) if t)),
+        document_terms(" ".join(t for t in (article.summary, article.author_line, *names, *captions) if t)),
+        document_terms(strip_tags(article.body or "")),
+    )
+
+
+def joined_terms(terms):
+    """Terms as stored in SearchEntry's text columns: space-separated, with a space at each end."""
+    return f" {' '.join(terms)} " if terms else ""
+
+
 def index_article(article):
     """Write the search terms of `article` (headline, summary, byline names, captions, body)."""
     from .models import ArticleImage, Byline, SearchEntry
 
     names = Byline.objects.filter(article=article).values_list("person__name", flat=True)
     captions = ArticleImage.objects.filter(article=article).values_list("image__caption", flat=True)
-
-    def joined(*texts):
-        terms = document_terms(" ".join(t for t in texts if t))
-        return f" {' '.join(terms)} " if terms else ""
-
+    headline, summary, body = story_terms(article, names, captions)
     SearchEntry.objects.update_or_create(
         article=article,
         defaults={
-            "headline_terms": joined(article.kicker, article.headline, article.subtitle),
-            "summary_terms": joined(article.summary, article.author_line, *names, *captions),
-            "body_terms": joined(strip_tags(article.body or "")),
+            "headline_terms": joined_terms(headline),
+            "summary_terms": joined_terms(summary),
+            "body_terms": joined_terms(body),
+            # SQLite searches the terms and has no use for a vector.
+            "search_vector": search_vector(headline, summary, body) if connection.vendor == "postgresql" else None,
         },
     )
 

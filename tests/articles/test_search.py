@@ -101,6 +101,13 @@ def test_latin_words_and_numbers_are_searchable(client):
     assert result_ids(client, q="5g")[0] == [story.pk]
 
 
+def test_a_number_in_scientific_notation_before_a_word_is_found(client):
+    """PostgreSQL reads 1e5w as 1e5 and w: stories and queries are cut the same way."""
+    story = factories.published_story(headline="峰值功率达到1e5w")
+    factories.published_story(headline="功率达到1e6w")
+    assert result_ids(client, q="1e5w")[0] == [story.pk]
+
+
 @pytest.mark.parametrize(
     "query, note",
     [

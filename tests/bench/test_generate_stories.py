@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, models
 
 from articles.models import Article, Recommendation, RelatedLink
 from articles.sanitize import sanitize_html
@@ -125,19 +126,35 @@ def test_refuses_to_add_to_an_existing_archive_without_append():
         generate(20)
 
 
-def test_generated_stories_are_found_by_the_readers_search():
-    """Search rows are written with the stories, with exactly the terms a save would index."""
+def search_rows():
+    """Each generated story's search row: its terms, and on PostgreSQL its vector as text."""
+    from django.db.models.functions import Cast
+
     from articles.models import SearchEntry
+
+    rows = SearchEntry.objects.filter(article__import_key__startswith="gen:").annotate(
+        vector=Cast("search_vector", models.TextField())
+    )
+    return {
+        e.article_id: (e.headline_terms, e.summary_terms, e.body_terms, e.vector)
+        for e in rows
+    }
+
+
+@pytest.mark.parametrize("method", ["auto", "bulk"])
+def test_generated_stories_are_found_by_the_readers_search(method):
+    """Search rows are written with the stories, with exactly the terms and vector a save writes."""
     from articles.search import index_article
 
-    generate(150)
+    generate(150, "--method", method)
     live = Article.objects.published().filter(import_key__startswith="gen:")
-    assert SearchEntry.objects.filter(article__import_key__startswith="gen:").count() == 150
-    written = {e.article_id: (e.headline_terms, e.summary_terms, e.body_terms) for e in SearchEntry.objects.all()}
+    written = search_rows()
+    assert len(written) == 150
+    assert all(row[3] for row in written.values()) == (connection.vendor == "postgresql")
     for article in Article.objects.filter(import_key__startswith="gen:").order_by("pk")[:25]:
         index_article(article)
-    for entry in SearchEntry.objects.filter(article__import_key__startswith="gen:").order_by("pk")[:25]:
-        assert (entry.headline_terms, entry.summary_terms, entry.body_terms) == written[entry.article_id]
+    saved = search_rows()
+    assert all(saved[pk] == written[pk] for pk in sorted(saved)[:25])
 
     from django.test import Client
 
@@ -145,3 +162,38 @@ def test_generated_stories_are_found_by_the_readers_search():
     page = Client().get("/search/", {"q": story.headline})
     assert page.status_code == 200
     assert story.get_absolute_url() in page.content.decode()
+
+
+def test_worker_processes_draw_the_same_archive_with_the_same_search_rows(client):
+    """Worker processes (and on PostgreSQL the second connection indexing for search) change
+    nothing in what is written."""
+    generate(300, "--batch-size", "1000", "--workers", "0")
+    first, first_search = snapshot(), search_rows()
+    generate(0, "--reset")
+    generate(300, "--batch-size", "250", "--workers", "2")
+    assert snapshot() == first
+    assert sorted(search_rows().values()) == sorted(first_search.values())
+    story = Article.objects.published().filter(import_key__startswith="gen:").order_by("-published_at").first()
+    page = client.get("/search/", {"q": story.headline})
+    assert story.get_absolute_url() in page.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the bulk check stands in for PostgreSQL's own per-row checks"
+)
+def test_a_reference_to_nothing_leaves_the_batch_unwritten(monkeypatch):
+    """With PostgreSQL's per-row foreign-key checks off, each batch is checked before it commits."""
+    from articles.management.commands import generate_stories
+
+    draw = generate_stories.Generator.draw
+
+    def draw_with_an_unknown_outlet(self, rng, n):
+        story = draw(self, rng, n)
+        if n == 30:
+            story["related"], story["external_outlet"] = [("url", 12345, 0)], 987654321
+        return story
+
+    monkeypatch.setattr(generate_stories.Generator, "draw", draw_with_an_unknown_outlet)
+    with pytest.raises(CommandError, match="articles_relatedlink.outlet_id: 1"):
+        generate(60, "--batch-size", "20")
+    assert Article.objects.filter(import_key__startswith="gen:").count() == 20

@@ -12,23 +12,42 @@ one longer run would have. Generated rows carry import_key "gen:<n>", so
 Rows are written in batches: with PostgreSQL through COPY, which is several
 times faster than INSERT, elsewhere through bulk_create. Neither calls
 Article.save(), so the HTML built here is already clean (plain <p> and
-<strong>), as the sanitiser would leave it.
+<strong>), as the sanitiser would leave it, and every story's search row
+(terms and tsvector, exactly what saving it would write) is written with it.
+
+How a million stories fit in minutes (PostgreSQL; figures in bench/RESULTS.md):
+
+* worker processes (--workers, one per CPU by default for large runs) draw,
+  segment and encode the stories while the main process only writes them;
+* search rows go in COPY's binary format, the tsvector as PostgreSQL's own
+  binary value built by articles.search, so PostgreSQL parses no text for them;
+* a second connection merges the new search-index entries into the GIN index
+  while the first stores the next batch (search_index_alongside);
+* as a superuser, the per-row foreign-key triggers are off and each batch's
+  references are checked with one query per key before it commits
+  (row_checks_skipped).
 """
 
 import io
 import json
+import multiprocessing
+import os
 import random
 import re
+import struct
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Max, Q
 from PIL import Image as PILImage
 from PIL import ImageDraw
@@ -50,7 +69,7 @@ from articles import cache as page_cache
 from articles.dependencies import FEEDS, HOME, SEARCH, SITE, SITEMAPS
 from articles.renditions import ensure_renditions
 from articles.search import _RUN as TERM_RUN  # the runs document_terms() cuts text into
-from articles.search import document_terms
+from articles.search import document_terms, joined_terms, search_vector, search_vector_binary
 
 KEY_PREFIX = "gen:"
 IMAGE_KEY_PREFIX = "gen:img:"
@@ -150,21 +169,26 @@ def _copy_text(value):
     return str(value)
 
 
-class TableWriter:
-    """Writes rows (dicts keyed by attname) of one model, filling columns the generator does not know.
+class Table:
+    """The rows of one model: its columns, and how a batch of rows (dicts keyed by attname)
+    is stored, by COPY or bulk_create.
 
-    Columns added later by other features get their model default, so the
-    generator keeps working as the schema grows.
+    Columns the generator does not know (added later by other features) get their model
+    default, so the generator keeps working as the schema grows. Encoding (the Python work)
+    and writing (PostgreSQL's) are separate steps, so that worker processes can encode while
+    the main process writes.
     """
 
-    def __init__(self, model, use_copy, explicit_pk=False):
+    def __init__(self, name, model, explicit_pk=False, story_column="article_id"):
+        self.name = name
         self.model = model
-        self.use_copy = use_copy
+        self.story_column = story_column  # the column holding the id of the story a row belongs to
         self.fields = [
             f
             for f in model._meta.concrete_fields
             if not getattr(f, "generated", False) and (explicit_pk or not f.primary_key)
         ]
+        self.names = [f.attname for f in self.fields]
         self.defaults = {}
         for f in self.fields:
             if f.primary_key:
@@ -173,41 +197,90 @@ class TableWriter:
             if isinstance(f, models.DateTimeField) and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
                 default = datetime.now(dt_timezone.utc)
             self.defaults[f.attname] = default
-        self.rows = []
 
-    def add(self, row):
-        self.rows.append(row)
+    def encode(self, rows):
+        """Rows in COPY's text format, as UTF-8."""
+        names, defaults = self.names, self.defaults
+        lines = [
+            "\t".join([_copy_text(row[name] if name in row else defaults[name]) for name in names])
+            for row in rows
+        ]
+        lines.append("")
+        return "\n".join(lines).encode()
 
-    def take(self):
-        """The rows added since the last take, handed over for writing."""
-        rows, self.rows = self.rows, []
-        return rows
-
-    def write(self, rows):
-        if not rows:
-            return 0
-        if self.use_copy:
-            self._copy(rows)
-        else:
-            self.model.objects.bulk_create([self.model(**row) for row in rows], batch_size=2000)
-        return len(rows)
-
-    def flush(self):
-        return self.write(self.take())
-
-    def _copy(self, rows):
-        names = [f.attname for f in self.fields]
-        defaults = self.defaults
-        buffer = io.StringIO()
-        write = buffer.write
-        for row in rows:
-            write("\t".join(_copy_text(row[name] if name in row else defaults[name]) for name in names))
-            write("\n")
-        buffer.seek(0)
+    def copy(self, cursor, payloads):
+        """COPY the encoded rows of several chunks in one statement."""
         columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         table = connection.ops.quote_name(self.model._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.BytesIO(b"".join(payloads)))
+
+    def bulk_create(self, rows):
+        self.model.objects.bulk_create([self.model(**row) for row in rows], batch_size=2000)
+
+    def broken_references(self, cursor, first_id, last_id):
+        """(column, count) of each foreign key of the rows of stories first_id..last_id that
+        points nowhere: one query per key, for when PostgreSQL's per-row checks are off."""
+        quote = connection.ops.quote_name
+        found = []
+        for field in self.fields:
+            if not field.is_relation or field.remote_field is None:
+                continue
+            column, parent = quote(field.column), field.related_model
+            cursor.execute(
+                f"SELECT count(*) FROM {quote(self.model._meta.db_table)} c "
+                f"WHERE c.{quote(self.story_column)} BETWEEN %s AND %s AND c.{column} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {quote(parent._meta.db_table)} p "
+                f"WHERE p.{quote(field.target_field.column)} = c.{column})",
+                [first_id, last_id],
+            )
+            broken = cursor.fetchone()[0]
+            if broken:
+                found.append((f"{self.model._meta.db_table}.{field.column}", broken))
+        return found
+
+
+class SearchTable(Table):
+    """SearchEntry rows, in COPY's binary format: the tsvector goes in as PostgreSQL's own
+    binary form, which PostgreSQL reads several times faster than the same vector as text.
+
+    A row is (article_id, headline_terms, summary_terms, body_terms, search_vector), the
+    terms as their space-separated text and the vector from search_vector_binary()."""
+
+    COLUMNS = ["article_id", "headline_terms", "summary_terms", "body_terms", "search_vector"]
+    HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+    TRAILER = struct.pack(">h", -1)
+
+    def __init__(self, name, model):
+        super().__init__(name, model, explicit_pk=True)
+        if self.names != self.COLUMNS:
+            raise CommandError(
+                f"generate_stories writes the search table's columns {self.COLUMNS}, but it now has "
+                f"{self.names}: teach SearchTable the new ones."
+            )
+
+    def encode(self, rows):
+        pack = struct.pack
+        out = []
+        for article_id, headline, summary, body, vector in rows:
+            headline, summary, body = headline.encode(), summary.encode(), body.encode()
+            out.append(pack(">hiq", 5, 8, article_id))
+            for value in (headline, summary, body, vector):
+                out.append(pack(">i", len(value)))
+                out.append(value)
+        return b"".join(out)
+
+    def copy(self, cursor, payloads):
+        columns = ", ".join(connection.ops.quote_name(name) for name in self.COLUMNS)
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        cursor.copy_expert(
+            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)",
+            io.BytesIO(b"".join([self.HEADER, *payloads, self.TRAILER])),
+        )
+
+    def bulk_create(self, rows):
+        self.model.objects.bulk_create(
+            [self.model(**dict(zip(self.COLUMNS, row))) for row in rows], batch_size=2000
+        )
 
 
 _TAGS = re.compile(r"</?(?:p|strong)>")
@@ -227,8 +300,9 @@ class Segmenter:
 
     LIMIT = 400_000  # distinct runs remembered before starting afresh
 
-    def __init__(self):
+    def __init__(self, vector_format):
         self.known = {}
+        self.vector = {"binary": search_vector_binary, "text": search_vector}.get(vector_format)
 
     def terms(self, *texts):
         out = []
@@ -239,17 +313,17 @@ class Segmenter:
                 if len(known) >= self.LIMIT:
                     known.clear()
                 terms = known[run] = document_terms(run)
-            out.extend(terms)
-        return f" {' '.join(out)} " if out else ""
+            out += terms
+        return out
 
     def entry(self, row, names, captions):
-        """The SearchEntry columns of one generated story (its body holds only <p> and <strong>)."""
-        return {
-            "article_id": row["id"],
-            "headline_terms": self.terms(row["kicker"], row["headline"], row["subtitle"]),
-            "summary_terms": self.terms(row["summary"], row["author_line"], *names, *captions),
-            "body_terms": self.terms(_TAGS.sub("", row["body"])),
-        }
+        """The SearchEntry row of one generated story (its body holds only <p> and <strong>):
+        (article_id, headline, summary and body terms, the tsvector or None)."""
+        headline = self.terms(row["kicker"], row["headline"], row["subtitle"])
+        summary = self.terms(row["summary"], row["author_line"], *names, *captions)
+        body = self.terms(_TAGS.sub("", row["body"]))
+        vector = self.vector(headline, summary, body) if self.vector else None
+        return (row["id"], joined_terms(headline), joined_terms(summary), joined_terms(body), vector)
 
 
 def make_picture(number):
@@ -275,15 +349,29 @@ def make_picture(number):
     return out.getvalue()
 
 
+class Built(NamedTuple):
+    """Stories first..stop-1, drawn: rows per table (encoded for COPY, or lists of dicts)."""
+
+    first: int
+    stop: int
+    counts: dict
+    rows: dict
+
+
 class Generator:
     """Draws story number n from (seed, n) and writes batches of rows."""
 
-    def __init__(self, *, seed, now, pools, use_copy, stdout=None):
+    def __init__(self, *, seed, now, pools, use_copy, vector_format=None, stdout=None):
         self.seed = seed
         self.now = now
         self.pools = pools
         self.use_copy = use_copy
+        self.vector_format = vector_format  # "binary" (COPY), "text" (bulk_create on PostgreSQL) or None
         self.stdout = stdout
+        self._tables = self._segmenter = None
+        self._resume = None  # (next story number, its chunk's generator) when stopped mid-chunk
+        self.seconds = {}  # time spent writing, per table and in commits (the deferred checks)
+        self.row_checks_off = False  # set while PostgreSQL skips the per-row foreign-key checks
         self.article_ct = pools["article_ct"]
         tags = pools["tags"]
         # Zipf-like popularity: a few tags on many stories, a long tail on few.
@@ -298,7 +386,13 @@ class Generator:
             acc += share
             status_cum.append((acc, status, when))
         self.status_cum = status_cum
-        self.role_names = [role for role, _ in ROLE_WEIGHTS]
+        self.role_names = [role.value for role, _ in ROLE_WEIGHTS]
+        # The officials quoted in stories: a city's few hundred, the same in every story that
+        # quotes them, as in a real archive (and their words are segmented once, not per story).
+        rng = random.Random("officials")
+        self.officials = [
+            rng.choice(OFFICIALS) + rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN) for _ in range(300)
+        ]
         self.role_cum = []
         acc = 0
         for _, w in ROLE_WEIGHTS:
@@ -315,8 +409,7 @@ class Generator:
         if kind == 1:
             return f"{place}{rng.choice(ORGS)}有关负责人介绍，下一步将{rng.choice(PHRASES)}，{rng.choice(PHRASES)}。"
         if kind == 2:
-            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
-            return f"“{rng.choice(PHRASES)}，是我们的重要任务。”{rng.choice(OFFICIALS)}{name}表示，要把{topic}工作抓实抓细。"
+            return f"“{rng.choice(PHRASES)}，是我们的重要任务。”{rng.choice(self.officials)}表示，要把{topic}工作抓实抓细。"
         if kind == 3:
             return f"截至目前，{place}已有{rng.randrange(2, 98)}个街道完成{topic}试点，惠及群众{rng.randrange(1, 60)}万人。"
         if kind == 4:
@@ -330,9 +423,12 @@ class Generator:
         pools = self.pools
         place = rng.choice(PLACES)
         topic = rng.choice(TOPICS)
+        # What happened: the first sentence reports it, a headline may name it. Its few tens of
+        # thousands of forms recur, so segmenting them for search is remembered, not redone.
+        event = f"{place}{rng.choice(ORGS)}{rng.choice(VERBS)}{rng.choice(EVENTS)}"
         kind = rng.randrange(5)
         if kind == 0:
-            headline = f"{place}{rng.choice(ORGS)}{rng.choice(VERBS)}{topic}{rng.choice(EVENTS)}"
+            headline = f"{event} 聚焦{topic}"
         elif kind == 1:
             headline = f"{place}{topic}{rng.choice(OUTCOMES)}"
         elif kind == 2:
@@ -348,10 +444,10 @@ class Generator:
         for p in range(rng.randrange(4, 9)):
             sentences = [self._sentence(rng, place) for _ in range(rng.randrange(2, 5))]
             if p == 0:
-                sentences.insert(0, f"{place}{rng.choice(ORGS)}{rng.choice(VERBS)}{topic}{rng.choice(EVENTS)}，推动{topic}高质量{COMMON_TERM}。")
+                sentences.insert(0, f"{event}，聚焦{topic}，推动{topic}高质量{COMMON_TERM}。")
             text = "".join(sentences)
             if rng.random() < 0.1:
-                text = f"<strong>{rng.choice(PHRASES)}</strong>" + text
+                text = f"<strong>{rng.choice(PHRASES)}。</strong>" + text
             paragraphs.append(f"<p>{text}</p>")
         if rng.random() < RARE_RATE:
             paragraphs.append(f"<p>{place}还将布局{RARE_TERM}等未来产业。</p>")
@@ -452,100 +548,93 @@ class Generator:
         }
 
     def stories(self, start, count):
-        """Yield (n, story) for n in [start, start + count), drawing whole chunks for determinism."""
+        """Yield (n, story) for n in [start, start + count).
+
+        Each chunk of CHUNK stories is drawn from a generator seeded by (seed, chunk), from its
+        first story on, so that content never depends on where a run or a batch begins. A call
+        that carries on where the last one stopped in the middle of a chunk picks up its
+        generator instead of drawing the chunk's first stories again."""
         end = start + count
-        chunk = start // CHUNK
-        while chunk * CHUNK < end:
-            rng = random.Random(self.seed * 1_000_003 + chunk)
-            for n in range(chunk * CHUNK, min((chunk + 1) * CHUNK, end)):
-                story = self.draw(rng, n)
-                if n >= start:
-                    yield n, story
-            chunk += 1
+        n = start
+        while n < end:
+            chunk_end = min((n // CHUNK + 1) * CHUNK, end)
+            if self._resume is not None and self._resume[0] == n:
+                rng = self._resume[1]
+            else:
+                rng = random.Random(self.seed * 1_000_003 + n // CHUNK)
+                for skipped in range(n // CHUNK * CHUNK, n):
+                    self.draw(rng, skipped)
+            self._resume = None
+            for n in range(n, chunk_end):
+                yield n, self.draw(rng, n)
+            n = chunk_end
+            if n % CHUNK:
+                self._resume = (n, rng)
 
-    # -- writing ------------------------------------------------------------------------------
+    # -- rows -----------------------------------------------------------------------------------
 
-    def run(self, start, count, batch_size, pipeline=False):
-        """Insert stories start..start+count-1; return the number of rows written per table.
-
-        With `pipeline`, each batch is written by a second thread on its own connection
-        while this one draws the next: PostgreSQL builds the search vectors of one batch
-        while Python draws the next. Batches still commit in order (links point back).
-        Only for committed data: the writer cannot see this connection's open transaction."""
-        use_copy = self.use_copy
-        articles = TableWriter(Article, use_copy, explicit_pk=True)
-        writers = {
-            "byline": TableWriter(Byline, use_copy),
-            "photo": TableWriter(ArticleImage, use_copy),
-            "related": TableWriter(RelatedLink, use_copy),
-            "recommendation": TableWriter(Recommendation, use_copy),
-            "tagged": TableWriter(TaggedItem, use_copy),
-            "search": TableWriter(SearchEntry, use_copy, explicit_pk=True),
-        }
-        segmenter = Segmenter()
-        names, captions = self.pools["person_names"], self.pools["image_captions"]
-        totals = {"article": 0, **{name: 0 for name in writers}}
-        base_id = (Article.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-        # Stories generated by an earlier run that the new ones may link back to.
-        earlier = {}
+    def link_ids(self, start):
+        """Fix the ids of stories start.. (following the highest id there is) and look up the
+        generated stories before them that new ones may link back to."""
+        self.start = start
+        self.base_id = (Article.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+        self.earlier = {}
         if start:
             keys = [f"{KEY_PREFIX}{n:09d}" for n in range(max(0, start - LINK_WINDOW), start)]
             for key, pk in Article.objects.filter(import_key__in=keys).values_list("import_key", "pk"):
-                earlier[int(key[len(KEY_PREFIX):])] = pk
+                self.earlier[int(key[len(KEY_PREFIX):])] = pk
 
-        def story_id(number):
-            return base_id + (number - start) if number >= start else earlier.get(number)
+    def story_id(self, number):
+        return self.base_id + (number - self.start) if number >= self.start else self.earlier.get(number)
 
-        names_in_totals = {id(articles): "article", **{id(w): name for name, w in writers.items()}}
+    def tables(self):
+        """The tables written, stories first."""
+        return {
+            "article": Table("article", Article, explicit_pk=True, story_column="id"),
+            "byline": Table("byline", Byline),
+            "photo": Table("photo", ArticleImage),
+            "related": Table("related", RelatedLink),
+            "recommendation": Table("recommendation", Recommendation),
+            "tagged": Table("tagged", TaggedItem, story_column="object_id"),
+            "search": SearchTable("search", SearchEntry),
+        }
 
-        def write_batch(batch, threaded):
-            written = {}
-            try:
-                if threaded and connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET synchronous_commit TO OFF")
-                with transaction.atomic():
-                    for writer, rows in batch:
-                        written[names_in_totals[id(writer)]] = writer.write(rows)
-            finally:
-                if threaded:
-                    connection.close()
-            return written
+    def build(self, first, stop):
+        """Stories first..stop-1 as rows per table: encoded for COPY, or lists for bulk_create.
 
-        def add(written):
-            for name, n in written.items():
-                totals[name] += n
-
-        pool = ThreadPoolExecutor(max_workers=1) if pipeline else None
-        pending = None
-        tag_ids = self.pools["tag_ids"]
-        ct = self.article_ct
-        began = time.monotonic()
-        done = 0
-        for n, story in self.stories(start, count):
+        Runs in the worker processes when there are any (see run()); touches no database."""
+        if self._tables is None:
+            self._tables = self.tables()
+            self._segmenter = Segmenter(self.vector_format)
+        segmenter, story_id = self._segmenter, self.story_id
+        names, captions = self.pools["person_names"], self.pools["image_captions"]
+        tag_ids, ct = self.pools["tag_ids"], self.article_ct
+        rows = {name: [] for name in self._tables}
+        articles, bylines, photos, related, recommended, tagged, search = rows.values()
+        for n, story in self.stories(first, stop - first):
             pk = story_id(n)
             row = story["row"]
             row["id"] = pk
-            articles.add(row)
+            articles.append(row)
             for person, role, position in story["bylines"]:
-                writers["byline"].add({"article_id": pk, "person_id": person, "role": role.value if hasattr(role, "value") else role, "position": position})
+                bylines.append({"article_id": pk, "person_id": person, "role": role, "position": position})
             for position, image in enumerate(story["photos"]):
-                writers["photo"].add({"article_id": pk, "image_id": image, "position": position})
-            writers["search"].add(segmenter.entry(
+                photos.append({"article_id": pk, "image_id": image, "position": position})
+            search.append(segmenter.entry(
                 row,
                 [names[person] for person, _, _ in story["bylines"]],
                 [captions[image] for image in story["photos"]],
             ))
             for index in story["tags"]:
-                writers["tagged"].add({"object_id": pk, "content_type_id": ct, "tag_id": tag_ids[index]})
+                tagged.append({"object_id": pk, "content_type_id": ct, "tag_id": tag_ids[index]})
             for kind, value, position in story["related"]:
                 if kind == "story":
                     target = story_id(value)
                     if target is None:
                         continue
-                    writers["related"].add({"article_id": pk, "target_id": target, "url": "", "title": "", "outlet_id": None, "published_at": None, "position": position})
+                    related.append({"article_id": pk, "target_id": target, "url": "", "title": "", "outlet_id": None, "published_at": None, "position": position})
                 else:
-                    writers["related"].add({
+                    related.append({
                         "article_id": pk, "target_id": None, "url": f"https://news.example.cn/{value}.html",
                         "title": f"{row['headline'][:8]}相关报道", "outlet_id": story["external_outlet"],
                         "published_at": story["external_when"], "position": position,
@@ -555,26 +644,159 @@ class Generator:
                 target = story_id(number)
                 if target is None or target == pk:
                     continue
-                writers["recommendation"].add({"article_id": pk, "target_id": target, "position": position})
+                recommended.append({"article_id": pk, "target_id": target, "position": position})
                 position += 1
-            done += 1
-            if done % batch_size == 0 or done == count:
-                batch = [(articles, articles.take())] + [(writer, writer.take()) for writer in writers.values()]
-                if pending is not None:
-                    add(pending.result())
-                if pool is not None:
-                    pending = pool.submit(write_batch, batch, True)
-                else:
-                    add(write_batch(batch, False))
-                if self.stdout is not None:
-                    elapsed = time.monotonic() - began
-                    self.stdout.write(f"  {done:>9}/{count} stories  {elapsed:7.1f} s  {done / elapsed:8.0f} stories/s")
-        if pending is not None:
-            add(pending.result())
-        if pool is not None:
-            pool.shutdown()
-        reset_article_sequence()
+        counts = {name: len(table_rows) for name, table_rows in rows.items()}
+        if self.use_copy:
+            rows = {name: self._tables[name].encode(table_rows) for name, table_rows in rows.items()}
+        return Built(first, stop, counts, rows)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def run(self, start, count, batch_size, workers=0, index_alongside=False):
+        """Insert stories start..start+count-1 in transactions of `batch_size` stories; return
+        the number of rows written per table.
+
+        With `workers`, worker processes draw, segment and encode the stories a few batches
+        ahead while this process writes them, in order: PostgreSQL stores one batch while
+        Python prepares the next. With `index_alongside` (PostgreSQL), a second connection
+        indexes the stored batches for search meanwhile (see search_index_alongside)."""
+        self.link_ids(start)
+        tables = self.tables()
+        totals = {name: 0 for name in tables}
+        end = start + count
+        # Tasks end where a chunk ends and where a batch ends.
+        tasks = []
+        first = start
+        while first < end:
+            stop = min(end, (first // CHUNK + 1) * CHUNK, start + ((first - start) // batch_size + 1) * batch_size)
+            tasks.append((first, stop))
+            first = stop
+        began = time.monotonic()
+        done, batch = 0, []
+        with ExitStack() as stack:
+            # The workers are forked first, while this process has no other thread: a thread's
+            # database connection must not be copied into them.
+            pool = None
+            if workers:
+                pool = stack.enter_context(
+                    multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(self,))
+                )
+            committed = stack.enter_context(search_index_alongside(index_alongside))
+            for built in self._built(tasks, pool, workers):
+                batch.append(built)
+                done += built.stop - built.first
+                if built.stop == end or (built.stop - start) % batch_size == 0:
+                    self._write(tables, batch, totals)
+                    batch = []
+                    committed()
+                    if self.stdout is not None:
+                        elapsed = time.monotonic() - began
+                        self.stdout.write(f"  {done:>9}/{count} stories  {elapsed:7.1f} s  {done / elapsed:8.0f} stories/s")
         return totals
+
+    def _built(self, tasks, pool, workers):
+        """The built tasks, in order: drawn here, or by the pool's workers a few tasks ahead.
+        fork gives the workers this process's state (pools, jieba's dictionary) at no cost."""
+        if pool is None:
+            for first, stop in tasks:
+                yield self.build(first, stop)
+            return
+        ahead = deque()
+        for first, stop in tasks:
+            ahead.append(pool.apply_async(_build_in_worker, (first, stop)))
+            if len(ahead) > 2 * workers:
+                yield ahead.popleft().get()
+        while ahead:
+            yield ahead.popleft().get()
+
+    def _write(self, tables, batch, totals):
+        seconds = self.seconds
+        with transaction.atomic():
+            for name, table in tables.items():
+                began = time.monotonic()
+                if self.use_copy:
+                    with connection.cursor() as cursor:
+                        table.copy(cursor, [built.rows[name] for built in batch])
+                else:
+                    table.bulk_create([row for built in batch for row in built.rows[name]])
+                seconds[name] = seconds.get(name, 0) + time.monotonic() - began
+            if self.row_checks_off:
+                began = time.monotonic()
+                self._check_references(tables, batch)
+                seconds["references"] = seconds.get("references", 0) + time.monotonic() - began
+            began = time.monotonic()
+        seconds["commit"] = seconds.get("commit", 0) + time.monotonic() - began
+        for built in batch:
+            for name, n in built.counts.items():
+                totals[name] += n
+
+    def _check_references(self, tables, batch):
+        """With PostgreSQL's per-row foreign-key checks off, check the batch's rows in bulk
+        before it commits: a reference to nothing rolls the batch back."""
+        first = self.story_id(batch[0].first)
+        last = self.story_id(batch[-1].stop - 1)
+        broken = []
+        with connection.cursor() as cursor:
+            for table in tables.values():
+                broken += table.broken_references(cursor, first, last)
+        if broken:
+            raise CommandError(
+                "Generated rows refer to rows that do not exist ("
+                + ", ".join(f"{column}: {n}" for column, n in broken)
+                + "); the batch was not written."
+            )
+
+
+_WORKER_GENERATOR = None
+_INHERITED_CONNECTIONS = []
+
+
+def _start_worker(generator):
+    """A worker process forked from the command: it draws stories and never uses the database."""
+    global _WORKER_GENERATOR
+    _WORKER_GENERATOR = generator
+    # The parent's open database connections came along with the fork. They must not be used
+    # here, nor closed (closing would end the parent's session): keep them untouched for the
+    # life of this process, and let Django open its own should anything ask for one.
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is not None:
+            _INHERITED_CONNECTIONS.append(wrapper.connection)
+            wrapper.connection = None
+
+
+def _build_in_worker(first, stop):
+    return _WORKER_GENERATOR.build(first, stop)
+
+
+@contextmanager
+def row_checks_skipped(generator):
+    """PostgreSQL, as a superuser: write with the foreign-key triggers off.
+
+    PostgreSQL checks each inserted row's foreign keys with a query of its own when the
+    transaction commits (Django's constraints are deferred), about a third of the time spent
+    storing a generated story. `session_replication_role = replica` skips those triggers
+    (and any other trigger, as when replicating), and the generator checks each batch's
+    references with one query per key instead. Only a superuser may set it; anyone else
+    writes with the usual checks."""
+    if connection.vendor != "postgresql":
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+        superuser = cursor.fetchone()[0]
+        if superuser:
+            cursor.execute("SET session_replication_role = replica")
+    if not superuser:
+        yield False
+        return
+    generator.row_checks_off = True
+    try:
+        yield True
+    finally:
+        generator.row_checks_off = False
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def reset_article_sequence():
@@ -702,28 +924,64 @@ def reset_generated(batch_size, stdout=None):
     return deleted
 
 
-DEFER_INDEX_AT = 50_000
+# From this many stories: worker processes (one per CPU, up to MAX_WORKERS) draw the stories,
+# and a second connection indexes them for search while the first stores the next batches.
+LARGE_RUN = 20_000
+MAX_WORKERS = 4
 
 
-def drop_search_indexes():
-    """Drop the GIN indexes of the search table (PostgreSQL); return their definitions."""
-    table = SearchEntry._meta.db_table
+@contextmanager
+def search_index_alongside(enabled):
+    """PostgreSQL: keep the search table's GIN index current from a second connection.
+
+    Indexing a story's words (about 400 per story) costs PostgreSQL about as much as storing
+    the story. With fastupdate (the default) new entries first go to the index's pending list,
+    and are merged into the index when the list outgrows gin_pending_list_limit, by whichever
+    insert finds it full. Here this session's limit is raised so that its inserts only append,
+    and a thread with its own connection merges the list (gin_clean_pending_list) after each
+    batch: PostgreSQL indexes in one process while it stores in another. The index stays
+    valid throughout, also if the run is interrupted: the last merge runs on the way out.
+
+    Yields the function to call after each committed batch."""
+    if not enabled or connection.vendor != "postgresql":
+        yield lambda: None
+        return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexdef ILIKE %s",
-            [table, "% USING gin %"],
+            "SELECT indexrelid::regclass::text FROM pg_index JOIN pg_class c ON c.oid = indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam WHERE indrelid = %s::regclass AND am.amname = 'gin'",
+            [SearchEntry._meta.db_table],
         )
-        found = cursor.fetchall()
-        for name, _ in found:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    return [definition for _, definition in found]
+        indexes = [name for (name,) in cursor.fetchall()]
+        cursor.execute("SET gin_pending_list_limit = '1GB'")
+    wake, stop, failed = threading.Event(), threading.Event(), []
 
+    def merge():
+        try:
+            with connection.cursor() as cursor:  # this thread's own connection
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                while not stop.is_set():
+                    wake.wait()
+                    wake.clear()
+                    for index in indexes:
+                        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        except Exception as error:  # reported by the main thread
+            failed.append(error)
+        finally:
+            connection.close()
 
-def restore_indexes(definitions):
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem TO '512MB'")
-        for definition in definitions:
-            cursor.execute(definition)
+    thread = threading.Thread(target=merge, name="search-index", daemon=True)
+    thread.start()
+    try:
+        yield wake.set
+    finally:
+        stop.set()
+        wake.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET gin_pending_list_limit")
+    if failed:
+        raise CommandError(f"Merging the search index's new entries failed: {failed[0]}")
 
 
 def refresh_pages():
@@ -750,10 +1008,20 @@ class Command(BaseCommand):
             "--method", choices=["auto", "copy", "bulk"], default="auto",
             help="COPY (PostgreSQL only) or bulk_create; auto picks COPY on PostgreSQL",
         )
+        parser.add_argument(
+            "--workers", type=int,
+            help=f"processes drawing stories while this one writes, and on PostgreSQL a second connection "
+            f"indexing them for search (default: one per CPU, at most {MAX_WORKERS}, from {LARGE_RUN:,} stories; "
+            f"0: draw here, between the writes)",
+        )
 
-    def handle(self, *args, count, seed, batch_size, append, reset, images, now, method, **options):
+    def handle(self, *args, count, seed, batch_size, append, reset, images, now, method, workers, **options):
         if count < 0 or batch_size < 1:
             raise CommandError("N must be >= 0 and --batch-size >= 1.")
+        if workers is not None and workers < 0:
+            raise CommandError("--workers must be >= 0.")
+        if workers is None:
+            workers = min(MAX_WORKERS, os.cpu_count() or 1) if count >= LARGE_RUN else 0
         if method == "copy" and connection.vendor != "postgresql":
             raise CommandError("--method copy needs PostgreSQL.")
         use_copy = method == "copy" or (method == "auto" and connection.vendor == "postgresql")
@@ -784,20 +1052,21 @@ class Command(BaseCommand):
                 # Losing the last batches in a crash is fine for generated data; waiting on disk is not.
                 cursor.execute("SET synchronous_commit TO OFF")
         pools = build_pools(images=images, stdout=self.stdout)
-        # A large run fills the search table faster without its GIN index, which is rebuilt after.
-        deferred = drop_search_indexes() if use_copy and count >= DEFER_INDEX_AT else []
-        self.stdout.write(f"Generating stories {start}..{start + count - 1} (seed {seed}, {'COPY' if use_copy else 'bulk_create'}):")
-        generator = Generator(seed=seed, now=anchor, pools=pools, use_copy=use_copy, stdout=self.stdout)
+        self.stdout.write(
+            f"Generating stories {start}..{start + count - 1} (seed {seed}, {'COPY' if use_copy else 'bulk_create'}, "
+            f"{workers or 'no'} worker process{'es' if workers != 1 else ''}):"
+        )
+        vector_format = "binary" if use_copy else "text" if connection.vendor == "postgresql" else None
+        generator = Generator(
+            seed=seed, now=anchor, pools=pools, use_copy=use_copy, vector_format=vector_format, stdout=self.stdout
+        )
         try:
-            totals = generator.run(start, count, batch_size, pipeline=use_copy and count >= DEFER_INDEX_AT)
+            with row_checks_skipped(generator) if use_copy else nullcontext():
+                totals = generator.run(start, count, batch_size, workers=workers, index_alongside=use_copy and workers > 0)
         finally:
             # Also after an interruption: the batches committed so far stay usable (--append
             # continues them), with the id sequence and the search index in order.
             reset_article_sequence()
-            if deferred:
-                rebuilt = time.monotonic()
-                restore_indexes(deferred)
-                self.stdout.write(f"  search index rebuilt in {time.monotonic() - rebuilt:.1f} s")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for model in (Article, Byline, ArticleImage, RelatedLink, Recommendation, TaggedItem, SearchEntry):
@@ -805,6 +1074,9 @@ class Command(BaseCommand):
         refresh_pages()
         elapsed = time.monotonic() - began
         rows = ", ".join(f"{n} {name}" for name, n in totals.items())
+        if options["verbosity"] > 1:
+            spent = ", ".join(f"{name} {s:.1f} s" for name, s in generator.seconds.items())
+            self.stdout.write(f"  writing: {spent}")
         self.stdout.write(self.style.SUCCESS(
             f"Generated {count} stories in {elapsed:.1f} s ({count / elapsed:.0f} stories/s): {rows}."
         ))

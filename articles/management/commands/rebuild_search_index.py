@@ -6,6 +6,8 @@ stories that have no terms yet.
 """
 
 from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.models import Q
 
 from articles import cache as page_cache
 from articles.dependencies import SEARCH
@@ -17,12 +19,17 @@ class Command(BaseCommand):
     help = "Rewrite the readers' search index (segmented terms) for every story."
 
     def add_arguments(self, parser):
-        parser.add_argument("--missing", action="store_true", help="only stories without search terms yet")
+        parser.add_argument("--missing", action="store_true", help="only stories not indexed yet")
 
     def handle(self, *args, missing=False, **options):
         stories = Article.objects.order_by("pk")
         if missing:
-            stories = stories.filter(search_entry__isnull=True)
+            # On PostgreSQL also rows without a vector (written by bulk_create or a restore
+            # from SQLite, whose rows carry none): search reads only the vector there.
+            lacking = Q(search_entry__isnull=True)
+            if connection.vendor == "postgresql":
+                lacking |= Q(search_entry__search_vector__isnull=True)
+            stories = stories.filter(lacking)
         done = 0
         for article in stories.iterator(chunk_size=500):
             index_article(article)
