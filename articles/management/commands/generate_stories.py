@@ -968,11 +968,14 @@ def search_index_alongside(enabled):
         try:
             with connection.cursor() as cursor:  # this thread's own connection
                 cursor.execute("SET maintenance_work_mem = '512MB'")
-                while not stop.is_set():
+                while True:
                     wake.wait()
                     wake.clear()
+                    last = stop.is_set()  # asked to stop: one more merge, for the last batches
                     for index in indexes:
                         cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+                    if last:
+                        break
         except Exception as error:  # reported by the main thread
             failed.append(error)
         finally:
