@@ -45,7 +45,7 @@ import threading
 import unicodedata
 from datetime import datetime, time, timedelta
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import Cast, Length, Replace
 from django.db.models.expressions import RawSQL
@@ -362,6 +362,21 @@ def index_article(article):
             "search_vector": search_vector(headline, summary, body) if connection.vendor == "postgresql" else None,
         },
     )
+
+
+def vector_follows_terms(sender, instance, raw=False, using=None, **kwargs):
+    """pre_save of SearchEntry: on PostgreSQL, a row saved without a vector gets its terms'.
+
+    loaddata restoring a backup made on SQLite, or before the vector was the application's
+    to write (migration 0010), saves rows that carry none: they are searchable all the same.
+    Writes that send no signal (bulk_create, COPY) bring their own, as generate_stories does.
+    Elsewhere (SQLite) the column stays empty, also when restoring a PostgreSQL backup."""
+    if connections[using or "default"].vendor != "postgresql":
+        instance.search_vector = None
+    elif instance.search_vector is None:
+        instance.search_vector = search_vector(
+            instance.headline_terms.split(), instance.summary_terms.split(), instance.body_terms.split()
+        )
 
 
 def highlight(text, needles):

@@ -176,6 +176,16 @@ def test_worker_processes_draw_the_same_archive_with_the_same_search_rows(client
     story = Article.objects.published().filter(import_key__startswith="gen:").order_by("-published_at").first()
     page = client.get("/search/", {"q": story.headline})
     assert story.get_absolute_url() in page.content.decode()
+    if connection.vendor == "postgresql":
+        assert pending_search_index_entries() == 0
+
+
+def pending_search_index_entries():
+    """Entries waiting in the GIN index's pending list (pgstattuple, shipped with PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        cursor.execute("SELECT pending_tuples FROM pgstatginindex('articles_searchentry_vector_gin')")
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.skipif(

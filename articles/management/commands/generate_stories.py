@@ -30,10 +30,12 @@ How a million stories fit in minutes (PostgreSQL; figures in bench/RESULTS.md):
 
 import io
 import json
+import math
 import multiprocessing
 import os
 import random
 import re
+import signal
 import struct
 import threading
 import time
@@ -683,7 +685,8 @@ class Generator:
                     multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(self,))
                 )
             committed = stack.enter_context(search_index_alongside(index_alongside))
-            for built in self._built(tasks, pool, workers):
+            batch_tasks = math.ceil(batch_size / CHUNK) + 1
+            for built in self._built(tasks, pool, workers, batch_tasks):
                 batch.append(built)
                 done += built.stop - built.first
                 if built.stop == end or (built.stop - start) % batch_size == 0:
@@ -695,17 +698,20 @@ class Generator:
                         self.stdout.write(f"  {done:>9}/{count} stories  {elapsed:7.1f} s  {done / elapsed:8.0f} stories/s")
         return totals
 
-    def _built(self, tasks, pool, workers):
+    def _built(self, tasks, pool, workers, batch_tasks=1):
         """The built tasks, in order: drawn here, or by the pool's workers a few tasks ahead.
         fork gives the workers this process's state (pools, jieba's dictionary) at no cost."""
         if pool is None:
             for first, stop in tasks:
                 yield self.build(first, stop)
             return
+        # Keep the workers a whole batch ahead, so that they draw the next batch while this
+        # process writes one (results are about 15 MB per 1,000 stories).
+        window = max(2 * workers, batch_tasks + workers)
         ahead = deque()
         for first, stop in tasks:
             ahead.append(pool.apply_async(_build_in_worker, (first, stop)))
-            if len(ahead) > 2 * workers:
+            if len(ahead) > window:
                 yield ahead.popleft().get()
         while ahead:
             yield ahead.popleft().get()
@@ -756,6 +762,9 @@ def _start_worker(generator):
     """A worker process forked from the command: it draws stories and never uses the database."""
     global _WORKER_GENERATOR
     _WORKER_GENERATOR = generator
+    # Ctrl-C reaches the whole process group: the command stops the workers itself (the pool's
+    # terminate), after the batches it has written are committed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The parent's open database connections came along with the fork. They must not be used
     # here, nor closed (closing would end the parent's session): keep them untouched for the
     # life of this process, and let Django open its own should anything ask for one.
@@ -960,11 +969,14 @@ def search_index_alongside(enabled):
         try:
             with connection.cursor() as cursor:  # this thread's own connection
                 cursor.execute("SET maintenance_work_mem = '512MB'")
-                while not stop.is_set():
+                while True:
                     wake.wait()
                     wake.clear()
+                    last = stop.is_set()  # asked to stop: one more merge, for the last batches
                     for index in indexes:
                         cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+                    if last:
+                        break
         except Exception as error:  # reported by the main thread
             failed.append(error)
         finally:
