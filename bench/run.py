@@ -24,9 +24,14 @@ Options (command line, or environment when run through `make bench`):
   --no-adjacent-floor / BENCH_ADJACENT_FLOOR=0  by default the floor is measured again (for half
                                      the duration) right before each page and each ratio uses that
                                      measurement, so a busy shared machine skews both sides alike
-  --memory-requests / BENCH_MEMORY_REQUESTS  after the table, serve this many more uncached
-                                     story pages and report each worker's memory growth, in % of
-                                     its own memory, after each of 10 rounds (default 0: skip)
+  --memory-requests / BENCH_MEMORY_REQUESTS  after the largest size's table, serve this many more requests
+                                     and report each worker's memory growth, in % of its own
+                                     memory, after each of 10 rounds (default 0: skip)
+  --memory-server / BENCH_MEMORY_SERVER  where those requests go: "uncached" (default: uncached
+                                     story pages across the archive) or "site" (the production
+                                     settings, caches on: 400 stories and the list pages, more
+                                     than a worker's page cache holds, so it fills, evicts and
+                                     builds about a quarter of the pages)
   --db-prefix / BENCH_DB_PREFIX      database names are <prefix>_10k, _100k, _1m (default newsroom_bench)
   BENCH_DATABASE_SERVER              default postgres://postgres@127.0.0.1:5432
   --port / BENCH_PORT                first of three ports used on 127.0.0.1, default 8200
@@ -504,7 +509,7 @@ def machine():
     }
 
 
-def bench_size(size, options, base_env):
+def bench_size(size, options, base_env, memory_check=True):
     label = size_label(size)
     database = f"{options.db_prefix}_{label}"
     pg_version = ensure_database(options.database_server, database)
@@ -575,8 +580,8 @@ def bench_size(size, options, base_env):
                   f"  errors {entry['errors']}  {entry.get('note', '')}", file=sys.stderr)
         for name, server in servers.items():
             memory[name] = {"after_run_mb": server.worker_rss_mb()}
-        if options.memory_requests:
-            memory["growth"] = memory_growth(servers["uncached"], prepared, options)
+        if options.memory_requests and memory_check:
+            memory["growth"] = memory_growth(servers[options.memory_server], prepared, options)
     finally:
         for server in servers.values():
             server.stop()
@@ -598,10 +603,22 @@ def bench_size(size, options, base_env):
 
 
 MEMORY_ROUNDS = 10
+MEMORY_SITE_STORIES = 400  # more than LocMemCache's 300 entries per worker: the cache churns
+MEMORY_SITE_PAGES = ("home", "section p1", "section deep", "tag", "feed", "sitemap")
+
+
+def memory_paths(prepared, server_name):
+    """The URLs the memory check spreads its requests over, on `server_name`."""
+    pages = prepared["pages"]
+    info = pages.get("story uncached", {})
+    stories = info.get("urls") or ([info["url"]] if info.get("url") else [])
+    if server_name != "site":
+        return stories
+    return stories[:MEMORY_SITE_STORIES] + [pages[name]["url"] for name in MEMORY_SITE_PAGES if pages.get(name, {}).get("url")]
 
 
 def memory_growth(server, prepared, options):
-    """Serve `memory_requests` more uncached story pages; report each worker's memory growth.
+    """Serve `memory_requests` more requests (see memory_paths); report each worker's memory growth.
 
     Requests go in MEMORY_ROUNDS rounds, each sized from the rate of the one before, until
     the number asked for is served: the count holds however the machine's speed changes, and
@@ -610,10 +627,9 @@ def memory_growth(server, prepared, options):
     imported, compiled and cached what a page needs. Growth is stated per worker, in % of
     that worker's own memory at the baseline; a worker that was restarted meanwhile (a new
     pid) is named and left out, since its growth cannot be told."""
-    info = prepared["pages"].get("story uncached", {})
-    if not info.get("url"):
+    paths = memory_paths(prepared, options.memory_server)
+    if not paths:
         return None
-    paths = info.get("urls") or [info["url"]]
     base = f"http://127.0.0.1:{server.port}"
     load = {"connections": options.connections, "threads": options.threads}
     probe = wrk(base, paths, duration=3, **load)
@@ -639,6 +655,8 @@ def memory_growth(server, prepared, options):
     per_worker = {pid: round((after[pid] - before[pid]) / before[pid], 4) for pid in kept if before[pid]}
     total_before = sum(before[pid] for pid in kept)
     return {
+        "server": options.memory_server,
+        "urls": len(paths),
         "requests": served,
         "errors": errors,
         "seconds": round(time.monotonic() - began),
@@ -716,8 +734,12 @@ def memory_lines(growth):
     per_worker = ", ".join(
         f"{b:.1f} → {a:.1f} MB ({(a - b) / b:+.1%})" for b, a in zip(growth["before_mb"], growth["after_mb"])
     )
+    if growth.get("server") == "site":
+        what = f"requests to the site with its caches on, over {growth.get('urls', 0):,} URLs (stories and list pages)"
+    else:
+        what = "uncached story pages"
     lines = [
-        f"Memory over {growth['requests']:,} more uncached story pages ({growth.get('errors', 0)} errors, "
+        f"Memory over {growth['requests']:,} more {what} ({growth.get('errors', 0)} errors, "
         f"{growth.get('seconds', 0) / 60:.0f} min, after a warm-up of {growth.get('warm_up_requests', 0):,}): "
         f"largest growth of a worker {growth['growth']:+.1%} of its memory, all workers together "
         f"{growth.get('total_growth', growth['growth']):+.1%}.",
@@ -793,6 +815,7 @@ def main():
                         default=env("BENCH_ADJACENT_FLOOR", "1") != "0",
                         help="compare with the one floor measurement only, not one taken right before each page")
     parser.add_argument("--memory-requests", type=int, default=int(env("BENCH_MEMORY_REQUESTS", "0")))
+    parser.add_argument("--memory-server", choices=["uncached", "site"], default=env("BENCH_MEMORY_SERVER", "uncached"))
     parser.add_argument("--db-prefix", default=env("BENCH_DB_PREFIX", "newsroom_bench"))
     parser.add_argument("--database-server", default=env("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--port", type=int, default=int(env("BENCH_PORT", "8200")))
@@ -838,7 +861,8 @@ def main():
         "sizes": [],
     }
     for size in sizes:
-        run["sizes"].append(bench_size(size, options, base_env))
+        # The memory check runs once, at the largest size (the one the targets are checked at).
+        run["sizes"].append(bench_size(size, options, base_env, memory_check=size == sizes[-1]))
     run["machine"]["postgresql"] = run["sizes"][0]["postgresql"]
     results = checks(run)
     run["checks"] = [{"target": what, "measured": value, "limit": limit, "passed": passed} for what, value, limit, passed in results]

@@ -104,15 +104,25 @@ def sync_roles(apps=None):
         group.permissions.set(_permissions(apps, codenames))
 
 
+ROLES_CACHE_ATTR = "_newsroom_roles"
+
+
 def user_roles(user):
-    """The role keys a user holds, by group membership (superusers hold the chief's)."""
+    """The role keys a user holds, by group membership (superusers hold the chief's).
+
+    Read once per user object, as Django keeps a user's permissions: a page asks for every
+    row and button it shows (the admin story list asked eight times). Adding the user to a
+    group or removing them through this same object forgets it (editorial.signals)."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    names = set(user.groups.values_list("name", flat=True))
-    roles = {role for role, name in GROUP_NAMES.items() if name in names}
-    if user.is_superuser:
-        roles.add(CHIEF_EDITOR)
-    return roles
+    roles = getattr(user, ROLES_CACHE_ATTR, None)
+    if roles is None:
+        names = set(user.groups.values_list("name", flat=True))
+        roles = {role for role, name in GROUP_NAMES.items() if name in names}
+        if user.is_superuser:
+            roles.add(CHIEF_EDITOR)
+        setattr(user, ROLES_CACHE_ATTR, frozenset(roles))
+    return set(roles)
 
 
 # What each step asks of the person (the story's status is workflow.py's business).

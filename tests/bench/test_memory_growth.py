@@ -39,6 +39,7 @@ def runs(monkeypatch):
 
 class Options:
     memory_requests = 10_000
+    memory_server = "uncached"
     connections = 8
     threads = 2
 
@@ -65,3 +66,35 @@ def test_a_restarted_worker_is_named_and_left_out(runs):
     assert growth["restarted"] == [102]
     assert growth["per_worker"] == {101: 0.1}
     assert "Restarted meanwhile, so left out: workers [102]" in "\n".join(run.memory_lines(growth))
+
+
+def test_the_site_mix_spreads_over_more_stories_than_a_worker_caches_and_the_list_pages(runs, monkeypatch):
+    stories = [f"/stories/{n}/" for n in range(1, 2001)]
+    prepared = {"pages": {
+        "story uncached": {"url": stories[0], "urls": stories},
+        "home": {"url": "/"},
+        "section p1": {"url": "/sections/local/"},
+        "tag": {"url": "/tags/x/"},
+        "search common": {"url": "/search/?q=x"},
+        "feed": {},  # a page that was n/a is left out
+    }}
+    served = []
+    real_wrk = run.wrk
+
+    def recording_wrk(base_url, paths, **options):
+        served.append(paths)
+        return real_wrk(base_url, paths, **options)
+
+    monkeypatch.setattr(run, "wrk", recording_wrk)
+
+    class SiteOptions(Options):
+        memory_server = "site"
+
+    growth = run.memory_growth(FakeServer(runs), prepared, SiteOptions())
+    paths = served[0]
+    assert paths == stories[:run.MEMORY_SITE_STORIES] + ["/", "/sections/local/", "/tags/x/"]
+    assert run.MEMORY_SITE_STORIES > 300  # more than LocMemCache keeps per worker
+    assert growth["server"] == "site" and growth["urls"] == len(paths)
+    assert "requests to the site with its caches on, over 403 URLs" in "\n".join(run.memory_lines(growth))
+    # The uncached check keeps to the story pages.
+    assert run.memory_paths(prepared, "uncached") == stories
