@@ -89,9 +89,9 @@ class SectionAtomFeed(SectionFeed):
 
 class TagFeed(LatestStoriesFeed):
     def get_object(self, request, slug):
-        from .views import public_tags
+        from .views import public_tag
 
-        return get_object_or_404(public_tags(), slug=slug)
+        return public_tag(slug)
 
     def title(self, obj=None):
         return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"

@@ -132,10 +132,24 @@ def public_tags():
     return Tag.objects.filter(Exists(tagged))
 
 
+def public_tag(slug):
+    """The tag at `slug` if a live story carries it, else 404.
+
+    Two short reads, the tag and then one live story of it. As one statement (public_tags()
+    filtered by slug) PostgreSQL could not see which tag it was while planning, and read every
+    entry of a popular tag in the index before its first live story: 13 ms at 1M stories,
+    growing with the archive. With the tag's id known, it stops at the first."""
+    tag = get_object_or_404(Tag, slug=slug)
+    carried = TaggedItem.objects.filter(tag_id=tag.pk, content_type=ContentType.objects.get_for_model(Article))
+    if not carried.filter(_live("object_id")).exists():
+        raise Http404
+    return tag
+
+
 @require_safe
 @cached_page
 def tag_detail(request, slug):
-    tag = get_object_or_404(public_tags(), slug=slug)
+    tag = public_tag(slug)
     # A subquery, not a join: the join casts taggit's integer object_id to the story's bigint
     # id, which keeps PostgreSQL off the (content_type, object_id, tag) index; it then hashed
     # every live story (0.2 s at 100k). The subquery walks the live index newest-first and

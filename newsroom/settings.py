@@ -130,11 +130,21 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # With REDIS_URL, Redis replaces this: see "Cache, sessions, health and logs" at the end.
+# Without it each process keeps its own: readers' pages (at most PAGE_CACHE_ENTRIES, about
+# 30 KB each) and, apart, the versions of what each page shows (a story page: about 17
+# keys, a few bytes each). Kept apart so that pages pushing each other out never push out
+# the versions: a page whose versions are gone counts as stale and is built again.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "newsroom",
-    }
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "1000"))},
+    },
+    "dependencies": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "newsroom-dependencies",
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -468,5 +478,14 @@ apply_s3_media(globals(), os.environ)
 MIDDLEWARE.insert(MIDDLEWARE.index("newsroom.health.HealthCheckMiddleware") + 1, "articles.cache.PageCacheMiddleware")
 # A hit reads its dependency versions in one go: the local-memory cache reads them under
 # one lock (newsroom/cache_backends.py); Redis reads them with one MGET.
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
-    CACHES["default"]["BACKEND"] = "newsroom.cache_backends.LocalMemoryCache"
+for _alias in CACHES.values():
+    if _alias["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+        _alias["BACKEND"] = "newsroom.cache_backends.LocalMemoryCache"
+# A change is seen at once by the process that made it, and by every process only through a
+# shared cache (REDIS_URL). Without one, another gunicorn worker, or a change made by a command
+# (publish_due), reaches a worker's copy of a page only when it expires: so pages kept in a
+# process's own memory expire after a minute, as long as nginx keeps them (DEPLOY.md). With
+# Redis a page is kept until what it shows changes, ten minutes at most.
+NEWSROOM_PAGE_CACHE_SECONDS = int(
+    os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600" if os.environ.get("REDIS_URL") else "60")
+)

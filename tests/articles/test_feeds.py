@@ -119,3 +119,18 @@ def test_a_script_end_tag_in_a_headline_cannot_close_the_json_ld(client):
     html = client.get(story.get_absolute_url()).content.decode()
     assert "<script>alert(1)" not in html
     assert json_ld(html)["headline"] == '坏标题</script><script>alert(1)</script>'
+
+
+def test_sitemap_index_names_every_block_of_ids_and_each_block_holds_its_stories(client, stories, monkeypatch):
+    from articles import sitemaps
+
+    monkeypatch.setattr(sitemaps, "BLOCK", 1)  # one story per block: a block per id up to the newest
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    blocks = [e.text for e in index.iter(f"{SITEMAP}loc") if "sitemap-stories-" in e.text]
+    newest = max(story.pk for story in stories)
+    assert blocks == [f"http://testserver/sitemap-stories-{n}.xml" for n in range(newest + 1)]
+    for story in stories:
+        urlset = ET.fromstring(client.get(f"/sitemap-stories-{story.pk}.xml").content)
+        assert [u.findtext(f"{SITEMAP}loc") for u in urlset.iter(f"{SITEMAP}url")] == [
+            "http://testserver" + story.get_absolute_url()
+        ]

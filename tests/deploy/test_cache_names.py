@@ -19,9 +19,11 @@ SHOW = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({'caches': {a: c.get('KEY_PREFIX', '') for a, c in settings.CACHES.items()}, "
     "'backend': settings.CACHES['default']['BACKEND'], 'sessions': settings.SESSION_ENGINE, "
-    "'site': settings.NEWSROOM_SITE_ID, 'logging': settings.LOG_FORMAT}))"
+    "'site': settings.NEWSROOM_SITE_ID, 'logging': settings.LOG_FORMAT, "
+    "'page_seconds': settings.NEWSROOM_PAGE_CACHE_SECONDS}))"
 )
-NAMES = {"REDIS_URL", "NEWSROOM_SITE_ID", "NEWSROOM_SITE_NAME", "NEWSROOM_DEPLOY_ID", "LOG_FORMAT"}
+NAMES = {"REDIS_URL", "NEWSROOM_SITE_ID", "NEWSROOM_SITE_NAME", "NEWSROOM_DEPLOY_ID", "LOG_FORMAT",
+         "NEWSROOM_PAGE_CACHE_SECONDS"}
 
 
 def settings_with(cwd=ROOT, **env):
@@ -40,9 +42,12 @@ def shown(**env):
 def test_without_redis_the_laptop_keeps_local_memory_and_database_sessions():
     laptop = shown()
     assert laptop["backend"] == "newsroom.cache_backends.LocalMemoryCache"  # Django's, cheaper reads
-    assert laptop["caches"] == {"default": ""}
+    assert laptop["caches"] == {"default": "", "dependencies": ""}
     assert laptop["sessions"] == "django.contrib.sessions.backends.db"
     assert laptop["site"] == "newsroom" and laptop["logging"] == "text"
+    # Another worker's change reaches this worker's copy only when it expires: a minute.
+    assert laptop["page_seconds"] == 60
+    assert shown(NEWSROOM_PAGE_CACHE_SECONDS="15")["page_seconds"] == 15
 
 
 def test_redis_names_pages_by_site_and_deploy_and_the_rest_by_site():
@@ -53,6 +58,7 @@ def test_redis_names_pages_by_site_and_deploy_and_the_rest_by_site():
         "sessions": "dazhong:sessions",
     }
     assert server["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert server["page_seconds"] == 600  # shared: every process sees a change at once
 
 
 def test_the_site_id_comes_from_the_site_name_when_not_given(monkeypatch):

@@ -13,7 +13,7 @@ def test_healthz_reports_every_database_and_cache_with_timings(client):
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database:default", "cache:default"}
+    assert set(body["checks"]) == {"database:default", "cache:default", "cache:dependencies"}
     for check in body["checks"].values():
         assert check["ok"] is True and isinstance(check["ms"], (int, float)) and check["ms"] >= 0
 
