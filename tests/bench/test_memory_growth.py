@@ -94,7 +94,6 @@ def test_the_site_mix_spreads_over_more_stories_than_a_worker_caches_and_the_lis
     growth = run.memory_growth(FakeServer(runs), prepared, SiteOptions())
     paths = served[0]
     assert paths == stories[:run.MEMORY_SITE_STORIES] + ["/", "/sections/local/", "/tags/x/"]
-    assert run.MEMORY_SITE_STORIES > 1000  # more than a worker's page cache keeps
     assert growth["server"] == "site" and growth["urls"] == len(paths)
     # The baseline is read once every worker has had the chance to fill its cache.
     assert growth["warm_up_requests"] == 4 * SiteOptions.workers * len(paths)
