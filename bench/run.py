@@ -47,6 +47,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -384,6 +385,14 @@ class Server:
         self.process = None
 
     def start(self):
+        # Something else answering on the port (another benchmark, a test server) would be
+        # measured instead of this server, with nothing to tell: refuse to start.
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            pass
+        else:
+            raise RuntimeError(f"port {self.port} on 127.0.0.1 is already in use; choose other ports with BENCH_PORT")
         command = [
             sys.executable, "-m", "gunicorn", self.app,
             "--bind", f"127.0.0.1:{self.port}",

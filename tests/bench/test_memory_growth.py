@@ -100,3 +100,4 @@ def test_the_site_mix_spreads_over_more_stories_than_a_worker_caches_and_the_lis
     assert f"requests to the site with its caches on, over {len(paths):,} URLs" in "\n".join(run.memory_lines(growth))
     # The uncached check keeps to the story pages.
     assert run.memory_paths(prepared, "uncached") == stories
+
