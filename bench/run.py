@@ -291,7 +291,7 @@ def find_deep_page(client, first, section, live):
             if key not in CURSOR_KEYS:
                 pass
             elif re.fullmatch(r"\d+-\d+", value):  # the site's keyset cursor: <µs>-<pk>
-                from articles.pagination import encode
+                from readers.pagination import encode
 
                 value = encode(target)
             elif value.isdigit():

@@ -1,7 +1,7 @@
 """Production settings with the readers' page cache off: every request builds its page.
 
 bench/run.py starts a second gunicorn with DJANGO_SETTINGS_MODULE=bench.settings_uncached
-to measure the uncached pages. NEWSROOM_PAGE_CACHE_SECONDS = 0 makes articles.cache's
+to measure the uncached pages. NEWSROOM_PAGE_CACHE_SECONDS = 0 makes delivery.cache's
 cached_page call the view straight away (no lookup, no dependency versions, no
 next-scheduled query); every cache backend is also a dummy, so nothing else is reused.
 """

@@ -7,5 +7,5 @@ class CdnConfig(AppConfig):
     verbose_name = _("CDN")
 
     def ready(self):
-        # Purges follow articles.dependencies.public_urls_changed (idle when no CDN is set).
+        # Purges follow delivery.dependencies.public_urls_changed (idle when no CDN is set).
         from . import checks, purge  # noqa: F401

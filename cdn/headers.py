@@ -1,13 +1,13 @@
 """What a public page tells the CDN in front: its surrogate keys and how long to keep it.
 
-A page's surrogate keys are its dependency keys (articles.dependencies: "story:12" becomes
+A page's surrogate keys are its dependency keys (delivery.dependencies: "story:12" becomes
 ``story-12``), so a purge by key reaches exactly the pages the local page cache refreshes.
 They go out in every header named by NEWSROOM_CDN_KEY_HEADERS: space-separated in
 ``Surrogate-Key`` (and ``xkey``), comma-separated in ``Cache-Tag`` and ``Edge-Cache-Tag``.
 
 Shared caches may keep a page for NEWSROOM_CDN_MAX_AGE (``s-maxage`` and
 ``Surrogate-Control``), never past the time the next scheduled story goes live; browsers
-keep the short ``max-age`` articles.cache gives them; an nginx page cache between the CDN and
+keep the short ``max-age`` delivery.cache gives them; an nginx page cache between the CDN and
 the app keeps nothing (``X-Accel-Expires: 0``), since purges do not reach it. Nothing is
 added when no CDN is configured, and staff responses (private, no-cache) never get any of it.
 """

@@ -1,6 +1,6 @@
 """Purges: the CDN hears about every committed change, once, and never loses one.
 
-articles.dependencies sends `public_urls_changed` after a change commits, with the public
+delivery.dependencies sends `public_urls_changed` after a change commits, with the public
 paths and dependency keys it touched (the same knowledge that refreshes the local page
 cache). Here those become purges sent to the configured backend (cdn.backends).
 
@@ -28,7 +28,7 @@ from django.db import DatabaseError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from articles.dependencies import public_urls_changed
+from delivery.dependencies import public_urls_changed
 
 from . import conf
 from .backends import PurgeFailed, get_backend

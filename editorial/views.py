@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from articles import views as public_views
+from readers import views as public_views
 from articles.models import Article
 
 from . import queues, revisions, roles, workflow

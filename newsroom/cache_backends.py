@@ -18,7 +18,7 @@ failure:
 * `after_outage` unset: forget this alias's namespace (`clear()`, which deletes only keys
   under the alias's KEY_PREFIX). Right for sessions: they are read again from the database.
 * a dotted path: that function, called with the cache. The dependency versions use
-  `articles.cache.refresh_every_page`, which makes every cached page stale at once.
+  `delivery.cache.refresh_every_page`, which makes every cached page stale at once.
 * None: nothing to do (the page entries, which are checked against dependency versions).
 
 A process that saw the outage but ended before Redis came back (a cron command) cannot run

@@ -5,7 +5,7 @@ Three aliases, one Redis database, three key prefixes that never overlap:
     default       <site>:pages:<deploy>  rendered pages and template fragments. A deploy
                                           brings new templates, so it starts with none.
     dependencies  <site>:deps            dependency versions and the next scheduled time
-                                          (articles.cache): facts about the content, shared
+                                          (delivery.cache): facts about the content, shared
                                           by old and new code during a rolling deploy.
     sessions      <site>:sessions        staff sessions (`cached_db`, the database keeps
                                           them too); a deploy logs nobody out.
@@ -94,7 +94,7 @@ def redis_caches(url, *, site, deploy, timeout=0.5):
             **base,
             "KEY_PREFIX": f"{site}:deps",
             # A version bump may have been lost: every page is rebuilt once.
-            "OPTIONS": {**connection, "after_outage": "articles.cache.refresh_every_page"},
+            "OPTIONS": {**connection, "after_outage": "delivery.cache.refresh_every_page"},
         },
         "sessions": {
             **base,

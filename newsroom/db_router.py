@@ -8,7 +8,7 @@ What goes where
 Every write, and every read that is not part of building a reader's page, goes to the
 primary (`default`): the admin, /review/, previews and share links, management commands,
 the static publisher, logged-in users, anything inside a transaction. Only the readers'
-pages (the views wrapped by articles.cache.cached_page: home, sections, stories, tags,
+pages (the views wrapped by delivery.cache.cached_page: home, sections, stories, tags,
 people, search, feeds, sitemaps), requested by an anonymous client with GET or HEAD, are
 built on a replica, and only through `build_public_page`, which sets a context variable
 the router reads. Reading is opt-in: code that does not ask reads the primary.
@@ -26,7 +26,7 @@ Two separate guarantees.
    built on the primary. Logged-in users (a session cookie) always read the primary.
 
 2. The page cache never stores a page older than the changes already announced. The cache
-   (articles.cache) keeps a page until one of its dependency keys is bumped; the bump
+   (delivery.cache) keeps a page until one of its dependency keys is bumped; the bump
    happens once, right after the change commits on the primary. A page rebuilt just
    after a bump from a replica that has not yet replayed that commit would be stored as
    current and shown to everyone until the next change: the bump would be lost.
@@ -45,7 +45,7 @@ Two separate guarantees.
    check (versions newer than the start of the build: served, not stored).
 
    A replica short of the fence (or a fence lost from the cache, dropped after a cache
-   outage by articles.cache.refresh_every_page, or pushed past the WAL by two racing raises) is compared with the primary's position right now (one query that
+   outage by delivery.cache.refresh_every_page, or pushed past the WAL by two racing raises) is compared with the primary's position right now (one query that
    reads no table); reaching that is as good. Otherwise it gets NEWSROOM_REPLICA_WAIT_MS
    (default 20) to catch up, then the page is built on the primary. No clocks are
    compared and no lag threshold is guessed: a replica one change behind simply does not
@@ -231,8 +231,8 @@ def _position(alias, sql):
 
 def _fence_store():
     # Beside the dependency versions it guards: the same cache alias, shared by every
-    # process and by old and new code during a rolling deploy (articles.cache).
-    from articles.cache import dependency_cache
+    # process and by old and new code during a rolling deploy (delivery.cache).
+    from delivery.cache import dependency_cache
 
     return dependency_cache()
 

@@ -74,7 +74,7 @@ class RequestIdMiddleware:
 
 
 def log_hit(environ, status, request_id, seconds):
-    """The access line of a page-cache hit answered before Django (articles.cache)."""
+    """The access line of a page-cache hit answered before Django (delivery.cache)."""
     duration_ms = round(seconds * 1000, 1)
     method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
     token = current_request_id.set(request_id)

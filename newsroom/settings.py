@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "articles",
     "editorial",
+    "readers",
+    "delivery",
 ]
 
 MIDDLEWARE = [
@@ -111,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "articles.context_processors.site",
+                "readers.context_processors.site",
             ],
         },
     },
@@ -470,12 +472,12 @@ apply_s3_media(globals(), os.environ)
 
 # ===========================================================================
 # Page speed (issue 5): anonymous readers' cached pages are answered before the
-# middleware stack (articles.cache.PageCacheMiddleware), with the headers the stack
+# middleware stack (delivery.cache.PageCacheMiddleware), with the headers the stack
 # added when the page was built. Only the request id and /healthz come before it: whatever
 # runs before it runs on every hit, and whatever runs after it is replayed from the entry.
 # ===========================================================================
 # After the request id (each hit gets its own) and /healthz (never cached).
-MIDDLEWARE.insert(MIDDLEWARE.index("newsroom.health.HealthCheckMiddleware") + 1, "articles.cache.PageCacheMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("newsroom.health.HealthCheckMiddleware") + 1, "delivery.cache.PageCacheMiddleware")
 # A hit reads its dependency versions in one go: the local-memory cache reads them under
 # one lock (newsroom/cache_backends.py); Redis reads them with one MGET.
 for _alias in CACHES.values():

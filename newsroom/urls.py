@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
-from articles import sitemaps
-from articles.views import robots_txt
+from readers import sitemaps
+from readers.views import robots_txt
 
 admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
@@ -20,7 +20,7 @@ urlpatterns = [
     path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
     path("review/", include("editorial.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("articles.urls")),
+    path("", include("readers.urls")),
 ]
 
 if settings.NEWSROOM_SERVE_MEDIA or (settings.DEBUG and not settings.NEWSROOM_MEDIA_IN_OBJECT_STORAGE):

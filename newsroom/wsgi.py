@@ -1,6 +1,6 @@
 """WSGI entry point: `gunicorn newsroom.wsgi`.
 
-Anonymous readers' cached pages are answered before Django's handler (articles.cache).
+Anonymous readers' cached pages are answered before Django's handler (delivery.cache).
 """
 import os
 
@@ -9,7 +9,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 django_application = get_wsgi_application()
 
-from articles.cache import serve_hits_first  # noqa: E402  (needs the apps loaded)
+from delivery.cache import serve_hits_first  # noqa: E402  (needs the apps loaded)
 
 application = serve_hits_first(django_application)
 

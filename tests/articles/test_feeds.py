@@ -122,7 +122,7 @@ def test_a_script_end_tag_in_a_headline_cannot_close_the_json_ld(client):
 
 
 def test_sitemap_index_names_every_block_of_ids_and_each_block_holds_its_stories(client, stories, monkeypatch):
-    from articles import sitemaps
+    from readers import sitemaps
 
     monkeypatch.setattr(sitemaps, "BLOCK", 1)  # one story per block: a block per id up to the newest
     index = ET.fromstring(client.get("/sitemap.xml").content)

@@ -156,7 +156,7 @@ def test_lifetime_never_reaches_past_the_next_scheduled_story(client, story, com
 
 
 def test_dependencies_name_every_public_url_of_a_story(story):
-    from articles.dependencies import urls_for_article
+    from delivery.dependencies import urls_for_article
 
     recommender = factories.published_story()
     Recommendation.objects.create(article=recommender, target=story)
@@ -169,7 +169,7 @@ def test_dependencies_name_every_public_url_of_a_story(story):
 
 
 def test_a_change_behind_the_orms_back_is_refreshed_by_purge_article_cache(client, story, commit):
-    from articles.cache import purge_article_cache
+    from delivery.cache import purge_article_cache
 
     client.get("/")
     Article.objects.filter(pk=story.pk).update(headline="直接改库的标题")

@@ -15,13 +15,13 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import path
 
-from articles.cache import cached_page
+from delivery.cache import cached_page
 from articles.models import Article
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-FAST_PATH = "articles.cache.PageCacheMiddleware"
+FAST_PATH = "delivery.cache.PageCacheMiddleware"
 
 
 class CountingMiddleware:
@@ -341,7 +341,7 @@ def test_production_serves_through_django_when_the_fast_path_fails(story, django
 
     url = story.get_absolute_url()
     wsgi_get(url)
-    with mock.patch("articles.cache.WSGIRequest", side_effect=RuntimeError("fast path broken")):
+    with mock.patch("delivery.cache.WSGIRequest", side_effect=RuntimeError("fast path broken")):
         status, headers, body = wsgi_get(url)
     assert status == "200 OK" and "历城书记论坛" in body.decode()
     assert len(django_requests) == 2

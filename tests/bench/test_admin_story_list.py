@@ -4,7 +4,7 @@ import pytest
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
-from articles.admin import BoundedCountPaginator
+from editorial.admin import BoundedCountPaginator
 from tests import factories
 
 pytestmark = pytest.mark.django_db

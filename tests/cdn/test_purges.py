@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Person
-from articles.sitemaps import BLOCK
+from readers.sitemaps import BLOCK
 from cdn import purge
 from cdn.models import PendingPurge
 from editorial import revisions, workflow

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image as PILImage
 
-from articles import static_publish
+from delivery import static_publish
 from articles.models import Article, ArticleImage, Image, Rendition
 from articles.renditions import ensure_renditions
 from tests import factories

@@ -153,7 +153,7 @@ def test_pages_come_from_the_replica_until_a_change_is_announced(client, newsroo
     """Replay paused, the headline changed behind the ORM's back (no cache refresh): new pages
     still come from the replica, which shows the old headline, and are cached. Announcing
     the change (purge_article_cache) moves the fence: the next page is built on the primary."""
-    from articles.cache import purge_article_cache
+    from delivery.cache import purge_article_cache
 
     story = newsroom.live
     replica.pause()
@@ -173,9 +173,9 @@ def test_pages_come_from_the_replica_until_a_change_is_announced(client, newsroo
 
 def test_after_a_cache_outage_pages_wait_for_a_replica_that_has_everything(client, newsroom, replica):
     """While the cache was unreachable a change's refresh (and its fence) was lost; when it
-    answers again every page is refreshed (articles.cache.refresh_every_page, run by the
+    answers again every page is refreshed (delivery.cache.refresh_every_page, run by the
     Redis backend). The replica, paused before that change, must not rebuild them."""
-    from articles.cache import refresh_every_page
+    from delivery.cache import refresh_every_page
 
     story = newsroom.live
     assert client.get(story.get_absolute_url())["X-Page-Cache"] == "miss"  # cached, from the replica
@@ -371,7 +371,7 @@ def test_while_the_primary_is_unreachable_readers_still_get_pages_from_the_repli
     """The primary refusing every query (as while it fails over): readers' pages come from the
     replica. Past the fence they are cached as usual; when the fence is unknown nobody can
     check they are current, so they are served but not kept. The desk gets 503."""
-    from articles.cache import dependency_cache
+    from delivery.cache import dependency_cache
 
     live = newsroom.live.get_absolute_url()
     editor = _editor_client(newsroom)

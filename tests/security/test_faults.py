@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_lost_database_connection_is_a_503_that_says_nothing_was_saved(client):
-    with mock.patch("articles.views.search_engine.Query", side_effect=OperationalError("server closed the connection")):
+    with mock.patch("readers.views.search_engine.Query", side_effect=OperationalError("server closed the connection")):
         response = client.get("/search/?q=历城")
     assert response.status_code == 503
     assert response["Retry-After"] == "5" and "no-store" in response["Cache-Control"]
@@ -21,7 +21,7 @@ def test_a_lost_database_connection_is_a_503_that_says_nothing_was_saved(client)
 
 
 def test_other_errors_are_not_hidden_as_503(client):
-    with mock.patch("articles.views.search_engine.Query", side_effect=ValueError("a bug")):
+    with mock.patch("readers.views.search_engine.Query", side_effect=ValueError("a bug")):
         with pytest.raises(ValueError):
             client.get("/search/?q=历城")
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from articles import static_publish
+from delivery import static_publish
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles import static_publish
+from delivery import static_publish
 from articles.models import Article, Byline, Recommendation, RelatedLink
 from tests import factories
 from tests.articles.readers import scheduled

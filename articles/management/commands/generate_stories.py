@@ -67,8 +67,8 @@ from articles.models import (
     SearchEntry,
     Section,
 )
-from articles import cache as page_cache
-from articles.dependencies import FEEDS, HOME, SEARCH, SITE, SITEMAPS
+from delivery import cache as page_cache
+from delivery.dependencies import FEEDS, HOME, SEARCH, SITE, SITEMAPS
 from articles.renditions import ensure_renditions
 from articles.search import _RUN as TERM_RUN  # the runs document_terms() cuts text into
 from articles.search import document_terms, joined_terms, search_vector, search_vector_binary

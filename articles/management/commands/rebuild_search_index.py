@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.models import Q
 
-from articles import cache as page_cache
-from articles.dependencies import SEARCH
+from delivery import cache as page_cache
+from delivery.dependencies import SEARCH
 from articles.models import Article
 from articles.search import index_article
 

@@ -1,7 +1,7 @@
 """Full-page caching for anonymous readers, refreshed by dependency, never by hand.
 
 A cached page is stored with the *versions* of the dependency keys it showed
-(see articles.dependencies). A change bumps a key's version; a page whose recorded
+(see delivery.dependencies). A change bumps a key's version; a page whose recorded
 versions no longer match is rebuilt on its next request. Versions live in the cache alias
 "dependencies" when it exists (Redis, shared by every process and by old and new code
 during a deploy; see newsroom/cache_settings.py), else beside the pages in "default"
@@ -125,7 +125,7 @@ def next_scheduled_time():
     if value is None or (value and value <= now):
         from django.utils import timezone
 
-        from .models import Article
+        from articles.models import Article
 
         when = (
             Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
@@ -389,7 +389,7 @@ def serve_hits_first(django_application):
 
 def cached_page(view):
     """Serve `view` from the page cache for anonymous GET/HEAD; the view names its dependencies
-    by setting `response.dependency_keys` (a set of keys from articles.dependencies)."""
+    by setting `response.dependency_keys` (a set of keys from delivery.dependencies)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -472,7 +472,7 @@ def purge_article_cache(pk):
     Saving through the ORM already does this via model signals; this is for changes made
     behind the ORM's back (queryset.update(), raw SQL)."""
     from .dependencies import invalidate_article
-    from .models import Article
+    from articles.models import Article
 
     article = Article.objects.filter(pk=pk).first()
     if article is not None:

@@ -7,7 +7,7 @@ by its own view, as an anonymous reader would get it, and written under the fold
 then ``os.replace``), with a gzip twin for nginx's ``gzip_static``. nginx sends a file when
 there is one and asks Django otherwise (deploy/nginx/newsroom.conf).
 
-Which files a change touches is not decided here: articles.dependencies sends
+Which files a change touches is not decided here: delivery.dependencies sends
 ``public_urls_changed`` with the addresses that show a story (the same knowledge that
 refreshes the page cache), and this module renders exactly those. A page that no longer
 answers 200 (a withdrawn story's 410, a 404, a redirect) loses its file, so Django answers.
@@ -236,7 +236,7 @@ def held_back_urls():
     """Pages that will change by themselves within the hold window, when a scheduled
     story's time comes (pages of stories due later are written as usual, and taken off
     by `publish_due` once the window opens)."""
-    from .models import Article
+    from articles.models import Article
 
     urls = set()
     now = timezone.now()
@@ -337,7 +337,7 @@ def _refresh_files(sender, urls, keys=(), article=None, **kwargs):
 def publish_due(tree=None):
     """Take off the disk the pages scheduled stories will join within the hold window, and
     write the pages of scheduled stories whose time has come since the last run."""
-    from .models import Article
+    from articles.models import Article
 
     tree = Path(tree) if tree is not None else root()
     if tree is None:
@@ -363,7 +363,7 @@ def publish_due(tree=None):
 
 def next_scheduled_time():
     """When the next scheduled story goes live (an aware datetime), or None."""
-    from .models import Article
+    from articles.models import Article
 
     return (
         Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
@@ -382,8 +382,8 @@ def every_url():
     primary-key ranges, so memory stays flat for any archive size."""
     from taggit.models import Tag
 
-    from .models import Article, Person, Section
-    from .sitemaps import BLOCK
+    from articles.models import Article, Person, Section
+    from readers.sitemaps import BLOCK
 
     yield reverse("articles:home")
     yield reverse("robots")
@@ -420,7 +420,7 @@ def count_urls():
     """Roughly how many pages `every_url` yields (for progress reports)."""
     from taggit.models import Tag
 
-    from .models import Article, Person, Section
+    from articles.models import Article, Person, Section
 
     return (
         10
@@ -478,7 +478,7 @@ def rebuild(*, report=None, every=2.0):
     Readers never see a half-built site: nginx keeps sending the previous generation until
     the symlink flips. Changes committed while the rebuild ran went to the previous
     generation; they are written again into the new one right after the swap."""
-    from .models import Article, Correction
+    from articles.models import Article, Correction
 
     live = root()
     live.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 Each page costs a fixed number of queries whatever it shows (page size, photos, bylines,
 tags, related and recommended items): lists fetch cards in one query and their fallback
 photos in one more; renditions come from each photo's own index. Each page names what it
-shows (response.dependency_keys) so articles.cache can keep it until one of those changes.
+shows (response.dependency_keys) so delivery.cache can keep it until one of those changes.
 """
 
 from datetime import date
@@ -20,10 +20,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_safe
 from taggit.models import Tag, TaggedItem
 
-from . import dependencies as deps
-from . import search as search_engine
-from .cache import cached_page
-from .models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
+from delivery import dependencies as deps
+from articles import search as search_engine
+from delivery.cache import cached_page
+from articles.models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
 from .pagination import KeysetPage
 from .templatetags.newsroom import rendition_info
 

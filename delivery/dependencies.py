@@ -4,7 +4,7 @@ Two views of the same knowledge:
 
 * dependency keys ("story:12", "section:3", "tag:5", "person:7", "home", "feeds",
   "sitemaps", "search", "site"). Every cached page records the keys of what it shows;
-  a change bumps the keys it touches (articles.cache), and every page that recorded one
+  a change bumps the keys it touches (delivery.cache), and every page that recorded one
   of them is rebuilt on its next request. Nothing needs a manual purge.
 * public URLs (`urls_for_article`): the concrete addresses showing a story, for whoever must
   push or regenerate them (a CDN purge, static publishing). `public_urls_changed` is sent
@@ -22,7 +22,7 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from . import cache as page_cache
-from .models import (
+from articles.models import (
     Article,
     ArticleImage,
     Byline,
@@ -90,7 +90,7 @@ def urls_for_article(article, *, section_ids=(), tag_ids=(), person_ids=(), path
     urls |= {reverse("articles:home"), reverse("articles:feed"), reverse("articles:atom")}
     urls |= {reverse("sitemap"), reverse("news_sitemap")}
     if article.published_at:
-        from .sitemaps import BLOCK
+        from readers.sitemaps import BLOCK
 
         urls.add(reverse("sitemap_stories", kwargs={"block": article.pk // BLOCK}))
     sections = set(section_ids) | ({article.section_id} if article.section_id else set())
@@ -163,7 +163,7 @@ def _article_saved(sender, instance, created, update_fields=None, raw=False, **k
     if raw:
         return
     if update_fields is None or CONTENT_FIELDS & set(update_fields):
-        from .search import index_article
+        from articles.search import index_article
 
         index_article(instance)
     previous = getattr(instance, "_reader_previous", None) or {}
@@ -213,7 +213,7 @@ def _parts_changed(article_id, reindex=True, **previous):
     if article is None:
         return
     if reindex:
-        from .search import index_article
+        from articles.search import index_article
 
         index_article(article)
     if _shows_publicly(article):

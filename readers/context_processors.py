@@ -7,7 +7,7 @@ def site(request):
 
     The sections are read only by pages that print the navigation (not the admin).
     """
-    from .models import Section
+    from articles.models import Section
 
     return {
         "site_name": settings.NEWSROOM_SITE_NAME,

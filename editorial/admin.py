@@ -11,11 +11,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from editorial import queues, revisions, roles, views as editorial_views, workflow
-from editorial.forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
-from editorial.models import ReviewEvent
+from . import queues, revisions, roles, views as editorial_views, workflow
+from .forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
+from .models import ReviewEvent
 
-from .models import (
+from articles.models import (
     Article,
     ArticleImage,
     Byline,

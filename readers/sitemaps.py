@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from . import dependencies as deps
-from .cache import cached_page
-from .models import Article, Section
+from delivery import dependencies as deps
+from delivery.cache import cached_page
+from articles.models import Article, Section
 
 BLOCK = 20000  # stories per sitemap file; the protocol allows 50,000
 NEWS_HOURS = 48

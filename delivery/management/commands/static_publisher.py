@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils import timezone
 
-from articles import static_publish
+from delivery import static_publish
 
 
 class Command(BaseCommand):

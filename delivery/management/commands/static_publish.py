@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import static_publish
+from delivery import static_publish
 
 
 class Command(BaseCommand):

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReadersConfig(AppConfig):
+    """The readers' site: home, sections, stories, tags, people, search, feeds, sitemaps."""
+
+    name = "readers"
+    verbose_name = _("Readers' site")
