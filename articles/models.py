@@ -237,8 +237,7 @@ class ArticleQuerySet(models.QuerySet):
 
         A scheduled story is live from its time: the query decides, no worker needed.
         """
-        live = [Article.Status.PUBLISHED, Article.Status.SCHEDULED]
-        return self.filter(status__in=live, published_at__lte=timezone.now(), deleted_at__isnull=True)
+        return self.filter(status__in=Article.LIVE_STATUSES, published_at__lte=timezone.now(), deleted_at__isnull=True)
 
     def not_trashed(self):
         """Stories outside the trash: what the desk works with."""
@@ -341,6 +340,15 @@ class ArticleQuerySet(models.QuerySet):
         )
 
 
+# What "live" means, said once: readers see a story in these statuses from its published_at
+# on (ArticleQuerySet.published(), Article.is_live, the partial indexes, the readers' views).
+# Written out here, not taken from Article.Status, because Article.Meta's indexes need them.
+LIVE_STATUSES = ["published", "scheduled"]
+# Statuses in which a story is, was, or is about to be on public pages (a withdrawn story's
+# address answers with the 撤稿 notice): a change to such a story touches those pages.
+PUBLIC_STATUSES = [*LIVE_STATUSES, "withdrawn"]
+
+
 class Article(models.Model):
     """A story, from a reporter's draft to a published page."""
 
@@ -351,6 +359,9 @@ class Article(models.Model):
         SCHEDULED = "scheduled", _("Scheduled")
         PUBLISHED = "published", _("Published")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    LIVE_STATUSES = LIVE_STATUSES
+    PUBLIC_STATUSES = PUBLIC_STATUSES
 
     kicker = models.CharField(_("kicker (引题)"), max_length=200, blank=True)
     headline = models.CharField(_("headline"), max_length=200)
@@ -466,12 +477,12 @@ class Article(models.Model):
             # cannot give one ordered walk over two statuses, these partial ones can.
             models.Index(
                 fields=["-published_at", "-id"],
-                condition=models.Q(status__in=["published", "scheduled"]),
+                condition=models.Q(status__in=LIVE_STATUSES),
                 name="article_live_pub_idx",
             ),
             models.Index(
                 fields=["section", "-published_at", "-id"],
-                condition=models.Q(status__in=["published", "scheduled"]),
+                condition=models.Q(status__in=LIVE_STATUSES),
                 name="article_live_section_pub_idx",
             ),
             # The 头条 on the home page: few rows are pinned, so a partial index stays tiny.
@@ -483,7 +494,7 @@ class Article(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status__in=["published", "scheduled", "withdrawn"])
+                condition=~models.Q(status__in=PUBLIC_STATUSES)
                 | models.Q(published_at__isnull=False),
                 name="article_live_has_published_at",
             )
@@ -515,7 +526,7 @@ class Article(models.Model):
     def is_live(self):
         return (
             self.deleted_at is None
-            and self.status in {self.Status.PUBLISHED, self.Status.SCHEDULED}
+            and self.status in self.LIVE_STATUSES
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
