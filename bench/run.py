@@ -1,7 +1,7 @@
 """`make bench`: how each page's cost grows from 10k to 1M stories, as ratios to the framework's floor.
 
 For each archive size this
-1. builds (or reuses) a PostgreSQL database of generated stories (manage.py generate_stories),
+1. builds (or reuses) a PostgreSQL database of generated stories (bench/generate_stories.py),
 2. starts the site the way production runs it: gunicorn, DEBUG off, a SECRET_KEY,
    PostgreSQL, collected static files; a second copy with every cache disabled
    (bench/settings_uncached.py); and the floor (bench/floor.py), a bare Django view
@@ -152,7 +152,8 @@ def prepare(size, seed, generate=True):
     from django.test.utils import CaptureQueriesContext
     from taggit.models import Tag
 
-    from articles.management.commands.generate_stories import COMMON_TERM, RARE_TERM, generated_count
+    from bench.generate_stories import COMMON_TERM, RARE_TERM, generated_count
+    from bench.generate_stories import Command as GenerateStories
     from articles.models import Article, Section
 
     log = sys.stderr
@@ -165,7 +166,7 @@ def prepare(size, seed, generate=True):
         print(f"note: {have} generated stories in this database, fewer than {size}; measured as they are", file=log)
     elif have < size:
         began = time.monotonic()
-        call_command("generate_stories", str(size - have), "--seed", str(seed), "--batch-size", "10000",
+        call_command(GenerateStories(), str(size - have), "--seed", str(seed), "--batch-size", "10000",
                      *(["--append"] if have else []), stdout=log)
         generation = {"stories": size - have, "seconds": round(time.monotonic() - began, 1)}
     elif have > size:

@@ -17,13 +17,17 @@ import re
 import subprocess
 from pathlib import Path
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.text import slugify
+
+DEPENDENCY_ALIAS = "dependencies"
 
 DEFAULT_SITE_NAME = "新闻网"  # NEWSROOM_SITE_NAME's default in settings
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # What a deploy changes, when the code is not a git checkout.
-CODE_FOLDERS = ("newsroom", "articles", "editorial", "templates", "static", "locale")
+CODE_FOLDERS = ("newsroom", "articles", "editorial", "readers", "delivery", "cdn", "templates", "static", "locale")
 CODE_FILES = ("requirements.txt",)
 
 
@@ -104,3 +108,9 @@ def redis_caches(url, *, site, deploy, timeout=0.5):
             "OPTIONS": connection,
         },
     }
+
+
+def versions_cache():
+    """Where dependency versions (delivery.cache) and the replica fence (newsroom.db_router) are
+    kept: the `dependencies` alias when CACHES has one, else `default`."""
+    return caches[DEPENDENCY_ALIAS if DEPENDENCY_ALIAS in settings.CACHES else "default"]

@@ -1,7 +1,8 @@
 """Read replicas: which database answers a query (docs/deploy/replicas.md).
 
 With DATABASE_REPLICA_URLS set, settings add the aliases `replica1`, `replica2`, ... and
-install `ReplicaRouter` and `ReadYourWritesMiddleware`. Without it nothing here runs.
+install `ReplicaRouter`; `ReadYourWritesMiddleware`, always in MIDDLEWARE, works only then.
+Without it nothing here runs.
 
 What goes where
 ---------------
@@ -75,7 +76,10 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
+
+from newsroom.cache_settings import versions_cache
 
 ROUTER = "newsroom.db_router.ReplicaRouter"
 MIDDLEWARE = "newsroom.db_router.ReadYourWritesMiddleware"
@@ -166,9 +170,15 @@ class ReadYourWritesMiddleware:
     """Marks a client that has just sent a change: for NEWSROOM_REPLICA_STICKY_SECONDS its
     pages are built on the primary (see the module docstring). The cookie is signed with a
     timestamp, so it cannot be made to last longer, and it is never set on a response to a
-    GET or HEAD, which keeps cacheable pages free of Set-Cookie."""
+    GET or HEAD, which keeps cacheable pages free of Set-Cookie.
+
+    Always listed in MIDDLEWARE, right after sessions, so the order never changes; it steps
+    aside (MiddlewareNotUsed) unless the replica router is installed, i.e. unless
+    DATABASE_REPLICA_URLS is set."""
 
     def __init__(self, get_response):
+        if ROUTER not in settings.DATABASE_ROUTERS:
+            raise MiddlewareNotUsed("no read replicas (DATABASE_REPLICA_URLS unset)")
         self.get_response = get_response
 
     def __call__(self, request):
@@ -232,9 +242,7 @@ def _position(alias, sql):
 def _fence_store():
     # Beside the dependency versions it guards: the same cache alias, shared by every
     # process and by old and new code during a rolling deploy (delivery.cache).
-    from delivery.cache import dependency_cache
-
-    return dependency_cache()
+    return versions_cache()
 
 
 def fence_replicas():

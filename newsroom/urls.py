@@ -4,20 +4,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
-from readers import sitemaps
-from readers.views import robots_txt
-
 admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
 admin.site.index_title = _("Newsroom desk")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("robots.txt", robots_txt, name="robots"),
-    path("sitemap.xml", sitemaps.index, name="sitemap"),
-    path("sitemap-sections.xml", sitemaps.sections, name="sitemap_sections"),
-    path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),
-    path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
     path("review/", include("editorial.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("readers.urls")),

@@ -1,5 +1,6 @@
 """Settings come from the environment; production refuses to serve without its own secret key."""
 
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +36,47 @@ def test_commands_that_sign_nothing_run_without_a_secret_key():
     )
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
+
+
+SHOW_ORDER = """
+import json
+from django.conf import settings
+print(json.dumps({"apps": settings.INSTALLED_APPS, "middleware": settings.MIDDLEWARE}))
+"""
+
+
+def test_the_apps_and_the_middleware_order_are_the_same_whatever_the_environment():
+    """INSTALLED_APPS and MIDDLEWARE are written out once in settings; optional parts step aside
+    at run time instead of being inserted, so the order read in the file is the order served."""
+    plain = run(SHOW_ORDER, SECRET_KEY="k" * 50, DJANGO_SETTINGS_MODULE="newsroom.settings")
+    everything = run(
+        SHOW_ORDER,
+        SECRET_KEY="k" * 50,
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+        DATABASE_URL="postgres://postgres@127.0.0.1/x",
+        DATABASE_REPLICA_URLS="postgres://postgres@127.0.0.1/y",
+        AWS_STORAGE_BUCKET_NAME="b",
+        NEWSROOM_CDN_BACKEND="api",
+        NEWSROOM_CDN_API_URL="http://127.0.0.1:1/",
+    )
+    assert plain.returncode == 0 and everything.returncode == 0, plain.stderr + everything.stderr
+    assert plain.stdout == everything.stdout
+    middleware = json.loads(plain.stdout)["middleware"]
+    assert middleware[:3] == [
+        "newsroom.request_log.RequestIdMiddleware",
+        "newsroom.health.HealthCheckMiddleware",
+        "delivery.cache.PageCacheMiddleware",
+    ]
+    assert middleware[-1] == "axes.middleware.AxesMiddleware"
+
+
+def test_gunicorn_serves_page_cache_hits_before_djangos_handler():
+    """`newsroom.wsgi:application` is Django's handler inside the wrappers the settings name."""
+    result = run(
+        "import newsroom.wsgi as w; print(w.application.__qualname__, w.application is not w.django_application)",
+        SECRET_KEY="k" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["serve_hits_first.<locals>.application", "True"]
+

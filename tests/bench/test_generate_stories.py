@@ -1,6 +1,9 @@
-"""manage.py generate_stories: a deterministic archive in every workflow state, exactly removable."""
+"""bench/generate_stories.py: a deterministic archive in every workflow state, exactly removable."""
 
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +12,7 @@ from django.db import connection, models
 
 from articles.models import Article, Recommendation, RelatedLink
 from articles.sanitize import sanitize_html
+from bench import generate_stories
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +21,7 @@ NOW = "2026-01-01T00:00:00+00:00"
 
 
 def generate(count, *extra):
-    call_command("generate_stories", str(count), "--seed", "7", "--now", NOW, "--images", "2", *extra, stdout=open("/dev/null", "w"))
+    call_command(generate_stories.Command(), str(count), "--seed", "7", "--now", NOW, "--images", "2", *extra, stdout=open("/dev/null", "w"))
 
 
 def snapshot():
@@ -57,7 +61,7 @@ def test_same_seed_gives_the_same_archive_whatever_the_batches_and_appends():
 def test_another_seed_gives_other_stories():
     generate(50)
     first = snapshot()
-    call_command("generate_stories", "50", "--seed", "8", "--now", NOW, "--images", "2", "--reset", stdout=open("/dev/null", "w"))
+    call_command(generate_stories.Command(), "50", "--seed", "8", "--now", NOW, "--images", "2", "--reset", stdout=open("/dev/null", "w"))
     assert snapshot() != first
 
 
@@ -193,8 +197,6 @@ def pending_search_index_entries():
 )
 def test_a_reference_to_nothing_leaves_the_batch_unwritten(monkeypatch):
     """With PostgreSQL's per-row foreign-key checks off, each batch is checked before it commits."""
-    from articles.management.commands import generate_stories
-
     draw = generate_stories.Generator.draw
 
     def draw_with_an_unknown_outlet(self, rng, n):
@@ -207,3 +209,13 @@ def test_a_reference_to_nothing_leaves_the_batch_unwritten(monkeypatch):
     with pytest.raises(CommandError, match="articles_relatedlink.outlet_id: 1"):
         generate(60, "--batch-size", "20")
     assert Article.objects.filter(import_key__startswith="gen:").count() == 20
+
+
+def test_the_generator_runs_from_the_project_folder_as_a_module():
+    """`python -m bench.generate_stories` sets Django up itself, like manage.py would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.generate_stories", "--help"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--append" in result.stdout and "--reset" in result.stdout

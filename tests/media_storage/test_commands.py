@@ -17,6 +17,7 @@ from PIL import Image as PILImage
 from delivery import static_publish
 from articles.models import Article, ArticleImage, Image, Rendition
 from articles.renditions import ensure_renditions
+from bench.generate_stories import Command as GenerateStories
 from tests import factories
 
 from .conftest import Bucket, fetch, s3_environ, use_environment
@@ -58,7 +59,7 @@ def test_the_seed_imports_with_its_placeholder_photos_in_the_bucket(bucket, clie
 
 @pytest.mark.django_db
 def test_the_generated_photo_pool_lives_in_the_bucket_and_leaves_with_reset(bucket, commit):
-    generate = ["generate_stories", "4", "--seed", "7", "--now", "2026-01-01T00:00:00+00:00", "--images", "2"]
+    generate = [GenerateStories(), "4", "--seed", "7", "--now", "2026-01-01T00:00:00+00:00", "--images", "2"]
     call_command(*generate, stdout=quiet())
     pool = Image.objects.filter(import_key__startswith="gen")
     assert pool.count() == 2

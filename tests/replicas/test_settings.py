@@ -66,8 +66,16 @@ def test_without_replicas_there_is_one_database_and_no_router():
     shown = json.loads(result.stdout)
     assert list(shown["databases"]) == ["default"]
     assert shown["routers"] == []
-    assert db_router.MIDDLEWARE not in shown["middleware"]
+    # Listed in the same place either way; without the router it steps aside (see below).
+    sessions = shown["middleware"].index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert shown["middleware"][sessions + 1] == db_router.MIDDLEWARE
     assert shown["sticky"] == 15
+
+
+def test_without_replicas_a_change_marks_nobody(db):
+    answer = Client().post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert answer.status_code == 302
+    assert "newsroom_wrote" not in answer.cookies
 
 
 @pytest.mark.parametrize(
@@ -105,7 +113,8 @@ def test_migrations_run_on_the_primary_only():
 
 @pytest.fixture
 def marking(settings):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, db_router.MIDDLEWARE]
+    """The router installed, as DATABASE_REPLICA_URLS would: the middleware, already listed, works."""
+    settings.DATABASE_ROUTERS = [db_router.ROUTER]
     settings.NEWSROOM_REPLICA_STICKY_SECONDS = 15
 
 

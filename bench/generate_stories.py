@@ -1,4 +1,8 @@
-"""manage.py generate_stories N: a realistic archive of Chinese stories for benchmarks.
+"""python -m bench.generate_stories N: a realistic archive of Chinese stories for benchmarks.
+
+Run from the project folder, with the same environment as manage.py (DATABASE_URL ...);
+`make bench` (bench/run.py) runs it for each archive size. Tests and bench/run.py call
+`call_command(Command(), ...)`. It lives with the benchmarks, not in an app: no site needs it.
 
 Every story gets a section, an outlet and dateline, bylines with roles, tags,
 photos from a small shared pool of generated images, 相关新闻 and 推荐阅读
@@ -37,6 +41,7 @@ import random
 import re
 import signal
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -45,7 +50,14 @@ from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import NamedTuple
 
-from django.contrib.contenttypes.models import ContentType
+import django
+from django.apps import apps
+
+if not apps.ready:  # run as `python -m bench.generate_stories`: Django first, then the models
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+    django.setup()
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
@@ -68,7 +80,7 @@ from articles.models import (
     Section,
 )
 from delivery import cache as page_cache
-from delivery.dependencies import FEEDS, HOME, SEARCH, SITE, SITEMAPS
+from delivery.registry import FEEDS, HOME, SEARCH, SITE, SITEMAPS
 from articles.renditions import ensure_renditions
 from articles.search import _RUN as TERM_RUN  # the runs document_terms() cuts text into
 from articles.search import document_terms, joined_terms, search_vector, search_vector_binary
@@ -1092,3 +1104,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Generated {count} stories in {elapsed:.1f} s ({count / elapsed:.0f} stories/s): {rows}."
         ))
+
+
+def main(argv=None):
+    """`python -m bench.generate_stories N [options]`, the options of Command (--help lists them)."""
+    argv = sys.argv[1:] if argv is None else argv
+    Command().run_from_argv(["python -m bench.generate_stories", "generate_stories", *argv])
+
+
+if __name__ == "__main__":
+    main()
