@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11+ and make:
 #   make run    virtualenv, dependencies, migrations, the seed, demo accounts, the site on :8000
+#               and the background worker beside it (`make worker` runs the worker alone)
 #   make test   the same set-up, then the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test deps dev-deps migrate demo check bench clean
+.PHONY: run worker test deps dev-deps migrate demo check bench bench-signoff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +32,19 @@ migrate: deps
 demo: migrate
 	DEBUG=1 $(BIN)/python manage.py setup_demo
 
+# The worker runs static publishing and CDN purges after each change (docs/deploy/tasks.md).
+# It starts in the background and is stopped with the site: Ctrl+C stops both. With DEBUG it
+# reloads on code changes through a child process, so stopping it means its children too.
+WORKER = manage.py db_worker --queue-name '*' --interval 0.5
+
 run: demo
-	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "Serving http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/), background worker beside it"
+	DEBUG=1 $(BIN)/python $(WORKER) & worker=$$!; \
+	trap 'pkill -TERM -P $$worker 2>/dev/null; kill $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: migrate
+	DEBUG=1 $(BIN)/python $(WORKER)
 
 test: dev-deps
 	SECRET_KEY=$${SECRET_KEY:-tests-only-not-a-secret} $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,6 +58,11 @@ check: dev-deps
 bench: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# `make bench-signoff`: the sign-off POST and the time until readers see the story (bench/signoff.py),
+# gunicorn + PostgreSQL + the background worker on 127.0.0.1, e.g. BENCH_SIGNOFF_ARGS="--count 50".
+bench-signoff: deps
+	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -364,6 +364,32 @@ def index_article(article):
     )
 
 
+def story_changed(event):
+    """Subscriber (settings.NEWSROOM_SUBSCRIBERS): keep the index in step with what was announced.
+
+    Called inside the transaction that made the change, so the index row commits or rolls
+    back with the story. A story whose content changed (a save through the editing door, a
+    restore, an import) is indexed again; a deleted one loses its row (the database's cascade
+    has usually removed it already). A shared photo re-captioned is indexed again on every
+    story printing it, since captions are searched. Status steps change no indexed text:
+    search reads only published stories, so they need nothing here.
+    """
+    from .events import SharedChanged, StoryChanged
+    from .models import Article, SearchEntry
+
+    if isinstance(event, SharedChanged):
+        story_ids = event.story_ids if event.kind == "image" else ()
+    elif isinstance(event, StoryChanged) and event.after is None:
+        SearchEntry.objects.filter(article_id=event.story_id).delete()
+        return
+    elif isinstance(event, StoryChanged) and (event.content_changed or event.what in {"restore", "import"}):
+        story_ids = (event.story_id,)
+    else:
+        return
+    for article in Article.objects.filter(pk__in=story_ids):
+        index_article(article)
+
+
 def vector_follows_terms(sender, instance, raw=False, using=None, **kwargs):
     """pre_save of SearchEntry: on PostgreSQL, a row saved without a vector gets its terms'.
 

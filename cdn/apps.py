@@ -7,5 +7,5 @@ class CdnConfig(AppConfig):
     verbose_name = _("CDN")
 
     def ready(self):
-        # Purges follow delivery.dependencies.public_urls_changed (idle when no CDN is set).
+        # Request batching follows Django's request signals (idle when no CDN is set).
         from . import checks, purge  # noqa: F401

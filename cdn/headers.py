@@ -1,6 +1,6 @@
 """What a public page tells the CDN in front: its surrogate keys and how long to keep it.
 
-A page's surrogate keys are its dependency keys (delivery.dependencies: "story:12" becomes
+A page's surrogate keys are its dependency keys (delivery.registry: "story:12" becomes
 ``story-12``), so a purge by key reaches exactly the pages the local page cache refreshes.
 They go out in every header named by NEWSROOM_CDN_KEY_HEADERS: space-separated in
 ``Surrogate-Key`` (and ``xkey``), comma-separated in ``Cache-Tag`` and ``Edge-Cache-Tag``.

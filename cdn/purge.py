@@ -1,8 +1,8 @@
 """Purges: the CDN hears about every committed change, once, and never loses one.
 
-delivery.dependencies sends `public_urls_changed` after a change commits, with the public
-paths and dependency keys it touched (the same knowledge that refreshes the local page
-cache). Here those become purges sent to the configured backend (cdn.backends).
+Delivery calls `request` after a change commits, with the public paths and dependency keys
+it touched (the same knowledge that refreshes the local page cache). Here those become
+purges sent to the configured backend (cdn.backends).
 
 * One change, one purge: an editor's save fires the signal several times (the story, its
   tags, its bylines...). Everything committed during one request is gathered and sent once,
@@ -27,8 +27,6 @@ from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
-
-from delivery.dependencies import public_urls_changed
 
 from . import conf
 from .backends import PurgeFailed, get_backend
@@ -59,12 +57,6 @@ class _Batch:
 
     def __bool__(self):
         return bool(self.urls or self.keys)
-
-
-def _describe(sender, article):
-    if article is not None and getattr(article, "pk", None):
-        return f"story {article.pk}"
-    return sender._meta.model_name if hasattr(sender, "_meta") else str(sender)
 
 
 def _reason(reasons):
@@ -113,11 +105,6 @@ def _flush():
                 "purge LOST unless repeated by hand: %s; urls=%s keys=%s",
                 _reason(gathered.reasons), sorted(gathered.urls), sorted(gathered.keys),
             )
-
-
-@receiver(public_urls_changed, dispatch_uid="cdn-purge")
-def _public_urls_changed(sender, urls=(), keys=(), article=None, **kwargs):
-    request(urls, keys, reason=_describe(sender, article))
 
 
 @receiver(request_started, dispatch_uid="cdn-request-started")

@@ -7,8 +7,3 @@ class DeliveryConfig(AppConfig):
 
     name = "delivery"
     verbose_name = _("Delivery")
-
-    def ready(self):
-        # Page-cache invalidation follows model signals; static publishing listens to
-        # dependencies.public_urls_changed (idle when off).
-        from . import dependencies, static_publish  # noqa: F401

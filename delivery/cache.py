@@ -1,7 +1,7 @@
 """Full-page caching for anonymous readers, refreshed by dependency, never by hand.
 
 A cached page is stored with the *versions* of the dependency keys it showed
-(see delivery.dependencies). A change bumps a key's version; a page whose recorded
+(see delivery.registry). A change bumps a key's version; a page whose recorded
 versions no longer match is rebuilt on its next request. Versions live in the cache alias
 "dependencies" when it exists (Redis, shared by every process and by old and new code
 during a deploy; see newsroom/cache_settings.py), else beside the pages in "default"
@@ -34,7 +34,7 @@ import time
 from http.client import responses
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
@@ -42,7 +42,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from cdn import headers as cdn_headers
-from newsroom import db_router, request_log
+from newsroom import cache_settings, db_router, request_log
 
 PAGE_PREFIX = "newsroom:page:"
 VERSION_PREFIX = "newsroom:dep:"
@@ -60,12 +60,9 @@ def browser_seconds():
     return getattr(settings, "NEWSROOM_PAGE_MAX_AGE", 60)
 
 
-DEPENDENCY_ALIAS = "dependencies"
-
-
 def dependency_cache():
     """Where dependency versions and the next scheduled time are kept."""
-    return caches[DEPENDENCY_ALIAS] if DEPENDENCY_ALIAS in settings.CACHES else cache
+    return cache_settings.versions_cache()  # the rule is newsroom's: db_router keeps its fence there too
 
 
 def _version_key(key):
@@ -85,7 +82,7 @@ def refresh_every_page(versions=None):
     Run by the Redis backend when Redis answers again after a failure (see
     newsroom/cache_backends.py): a bump dropped meanwhile is covered, since every page
     depends on the site key."""
-    from .dependencies import SITE
+    from .registry import SITE
 
     versions = versions or dependency_cache()
     # A replica fence raised during the outage was lost like the bumps: forget it first, so
@@ -389,7 +386,7 @@ def serve_hits_first(django_application):
 
 def cached_page(view):
     """Serve `view` from the page cache for anonymous GET/HEAD; the view names its dependencies
-    by setting `response.dependency_keys` (a set of keys from delivery.dependencies)."""
+    by setting `response.dependency_keys` (a set of keys from delivery.registry)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -432,7 +429,7 @@ def cached_page(view):
         (response, expires), storable = db_router.build_public_page(request, build, for_cache=True)
         if response.status_code not in (200, 410) or response.streaming:
             return response
-        from .dependencies import SITE
+        from .registry import SITE
 
         deps = set(getattr(response, "dependency_keys", ())) | {SITE}
         versions = current_versions(deps, missing=started - 1)
@@ -467,13 +464,16 @@ def cached_page(view):
 
 
 def purge_article_cache(pk):
-    """Refresh every cached page showing story `pk` now (e.g. from a workflow step or a shell).
+    """Refresh every copy of the pages showing story `pk`: the page cache, static files, the CDN.
 
-    Saving through the ORM already does this via model signals; this is for changes made
-    behind the ORM's back (queryset.update(), raw SQL)."""
-    from .dependencies import invalidate_article
+    Every write through the desk announces its change (articles.events); this is for a change
+    made behind its back (queryset.update(), raw SQL, a shell), described as the story stands now."""
+    from articles import events
     from articles.models import Article
+
+    from . import subscribers
 
     article = Article.objects.filter(pk=pk).first()
     if article is not None:
-        invalidate_article(article)
+        placement = events.Placement.of(article)
+        subscribers.story_changed(events.StoryChanged(article.pk, "purge", before=placement, after=placement))

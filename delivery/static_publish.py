@@ -7,9 +7,10 @@ by its own view, as an anonymous reader would get it, and written under the fold
 then ``os.replace``), with a gzip twin for nginx's ``gzip_static``. nginx sends a file when
 there is one and asks Django otherwise (deploy/nginx/newsroom.conf).
 
-Which files a change touches is not decided here: delivery.dependencies sends
-``public_urls_changed`` with the addresses that show a story (the same knowledge that
-refreshes the page cache), and this module renders exactly those. A page that no longer
+Which files a change touches is not decided here: the registry of public pages
+(delivery.registry) names the addresses that show a change (the same knowledge that
+refreshes the page cache), delivery.subscribers hands them to `refresh`, and this module
+renders exactly those. The pages of the whole site are the registry's too (`every_url`). A page that no longer
 answers 200 (a withdrawn story's 410, a 404, a redirect) loses its file, so Django answers.
 
 A file on disk is always current. A page that will change by itself at a known time (it
@@ -35,11 +36,11 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .dependencies import SITE, public_urls_changed, urls_for_article
+from . import registry
+from .registry import SITE
 
 logger = logging.getLogger("newsroom.static")
 
@@ -187,7 +188,7 @@ def read_page(tree, relative):
 
 # --- which pages show which story ------------------------------------------------------------
 #
-# urls_for_article knows the pages that show a story by design (lists, feeds, editors' picks,
+# The registry knows the pages that show a story by design (lists, feeds, editors' picks,
 # 相关新闻, neighbours). A story page's automatic 推荐阅读 (no picks) shows whatever was
 # newest when it was written: only the page itself knows. Each written page therefore notes
 # the stories it shows (its `story:<pk>` dependency keys, the page cache's own knowledge) in
@@ -244,7 +245,7 @@ def held_back_urls():
         status=Article.Status.SCHEDULED, published_at__gt=now, published_at__lte=now + timedelta(seconds=hold_seconds())
     )
     for article in pending.order_by("published_at")[:200]:
-        urls.update(urls_for_article(article))
+        urls.update(registry.urls_for(registry.shown(article)))
     return urls
 
 
@@ -294,6 +295,12 @@ def publish(urls, *, tree=None, held_back=None, result=None):
     return result
 
 
+def site_marked_stale(tree=None):
+    """Whether a section or outlet changed since the files were last all written."""
+    tree = Path(tree) if tree is not None else root()
+    return tree is not None and (tree / SITE_STALE_MARKER).exists()
+
+
 def mark_site_stale(tree=None):
     """Every page prints the site's sections: after such a change all files need rewriting.
 
@@ -304,9 +311,9 @@ def mark_site_stale(tree=None):
         _atomic_write(tree / SITE_STALE_MARKER, str(time.time()).encode())
 
 
-def _urgency(url, article):
+def _urgency(url, story_ids):
     """Readers look first at the story itself and the home page: write those first."""
-    if getattr(article, "pk", None) and url.startswith(reverse("articles:detail", kwargs={"pk": article.pk})):
+    if any(url.startswith(reverse("articles:detail", kwargs={"pk": pk})) for pk in story_ids):
         return 0
     if url == reverse("articles:home"):
         return 1
@@ -315,14 +322,16 @@ def _urgency(url, article):
     return 2 if url.endswith("/") else 3  # lists, then feeds and sitemaps
 
 
-@receiver(public_urls_changed)
-def _refresh_files(sender, urls, keys=(), article=None, **kwargs):
-    """Rewrite the files of the pages a committed change touched (no-op when off)."""
+def refresh(urls, keys=(), *, story_ids=()):
+    """Rewrite the files of the pages a committed change touched (no-op when off): `urls`,
+    and the written pages that showed any of `story_ids`. A change of `keys` naming the
+    whole site marks every file stale."""
     if not enabled():
         return
     try:
-        urls = set(urls) | pages_showing(getattr(article, "pk", None))
-        publish(sorted(urls, key=lambda url: _urgency(url, article)))
+        urls = set(urls).union(*(pages_showing(pk) for pk in story_ids))
+        story_ids = [pk for pk in story_ids if pk]
+        publish(sorted(urls, key=lambda url: (_urgency(url, story_ids), url)))
         if SITE in set(keys or ()):
             mark_site_stale()
     except Exception:
@@ -354,7 +363,7 @@ def publish_due(tree=None):
     held = held_back_urls()
     urls = set(held)
     for article in due.order_by("published_at")[:1000]:
-        urls.update(urls_for_article(article))
+        urls.update(registry.urls_for(registry.shown(article)))
     result = publish(sorted(urls), tree=tree, held_back=held)
     tree.mkdir(parents=True, exist_ok=True)
     _atomic_write(marker, str(now.timestamp()).encode())
@@ -377,58 +386,13 @@ def next_scheduled_time():
 
 
 def every_url():
-    """Every page static publishing keeps a file for (lists only their first page: later
-    pages carry a query string and always come from Django). Streams story addresses by
-    primary-key ranges, so memory stays flat for any archive size."""
-    from taggit.models import Tag
-
-    from articles.models import Article, Person, Section
-    from readers.sitemaps import BLOCK
-
-    yield reverse("articles:home")
-    yield reverse("robots")
-    yield reverse("articles:feed")
-    yield reverse("articles:atom")
-    yield reverse("sitemap")
-    yield reverse("sitemap_sections")
-    yield reverse("news_sitemap")
-    published = Article.objects.published()
-    last = published.order_by("-pk").values_list("pk", flat=True).first() or 0
-    for block in range(last // BLOCK + 1):
-        yield reverse("sitemap_stories", kwargs={"block": block})
-    for slug in Section.objects.order_by("pk").values_list("slug", flat=True):
-        yield reverse("articles:section", kwargs={"slug": slug})
-        yield reverse("articles:section_feed", kwargs={"slug": slug})
-        yield reverse("articles:section_atom", kwargs={"slug": slug})
-    for slug in Tag.objects.order_by("pk").values_list("slug", flat=True).iterator(chunk_size=2000):
-        yield reverse("articles:tag", kwargs={"slug": slug})
-        yield reverse("articles:tag_feed", kwargs={"slug": slug})
-        yield reverse("articles:tag_atom", kwargs={"slug": slug})
-    for pk in Person.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=2000):
-        yield reverse("articles:person", kwargs={"pk": pk})
-    after = 0
-    while True:
-        batch = list(published.filter(pk__gt=after).order_by("pk").only("pk", "slug")[:1000])
-        if not batch:
-            break
-        for article in batch:
-            yield article.get_absolute_url()
-        after = batch[-1].pk
+    """Every page static publishing keeps a file of (see delivery.registry.every_url)."""
+    return registry.every_url()
 
 
 def count_urls():
     """Roughly how many pages `every_url` yields (for progress reports)."""
-    from taggit.models import Tag
-
-    from articles.models import Article, Person, Section
-
-    return (
-        10
-        + 3 * Section.objects.count()
-        + 3 * Tag.objects.count()
-        + Person.objects.count()
-        + Article.objects.published().count()
-    )
+    return registry.count_urls()
 
 
 def generations(live):
@@ -504,7 +468,7 @@ def rebuild(*, report=None, every=2.0):
     changed |= set(Correction.objects.filter(created_at__gte=started).values_list("article_id", flat=True))
     urls = set()
     for article in Article.objects.filter(pk__in=changed):
-        urls.update(urls_for_article(article))
+        urls.update(registry.urls_for(registry.shown(article)))
     publish(sorted(urls), result=result)
     publish_due()
     if previous is not None and previous != fresh and previous.parent == live.parent:

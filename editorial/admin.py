@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.urls import path
@@ -11,9 +11,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import queues, revisions, roles, views as editorial_views, workflow
+from . import editing, queues, roles, views as editorial_views, workflow
 from .forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
 from .models import ReviewEvent
+from .shared import announce_shared_change, stories_printing, stories_tagged
 
 from articles.models import (
     Article,
@@ -26,33 +27,94 @@ from articles.models import (
     RelatedLink,
     Section,
 )
+from taggit.models import Tag
+
+
+class AnnouncesSharedChange:
+    """Admin of a thing many pages print: each save and deletion announces SharedChanged
+    (editorial.shared) with the stories printing it before and after, and its slug before
+    and after, so delivery refreshes those pages.
+
+    The announcement is made in save_related, which Django calls right after save_model,
+    on the change form and for the list's editable rows alike: by then inlines (a tag's
+    tagged items) are saved too.
+    """
+
+    shared_kind = None
+    # Whether a thing just added is printed anywhere yet: a section is, in the navigation;
+    # a new photo, person, outlet or tag is on no page until a story uses it.
+    new_is_printed = False
+
+    def public_slugs(self, obj):
+        """The parts of its public addresses (a section's or tag's slug)."""
+        return ()
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj).objects.filter(pk=obj.pk).first() if change and obj.pk else None
+        form.shared_before = (
+            self.public_slugs(stored) if stored else (),
+            stories_printing(self.shared_kind, obj.pk) if stored else set(),
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change or self.new_is_printed:
+            slugs, stories = getattr(form, "shared_before", ((), set()))
+            obj = form.instance
+            announce_shared_change(
+                self.shared_kind,
+                obj.pk,
+                what="edit" if change else "add",
+                story_ids=stories | stories_printing(self.shared_kind, obj.pk),
+                slugs=(*slugs, *self.public_slugs(obj)),
+            )
+
+    def delete_model(self, request, obj):
+        pk, stories, slugs = obj.pk, stories_printing(self.shared_kind, obj.pk), self.public_slugs(obj)
+        super().delete_model(request, obj)
+        announce_shared_change(self.shared_kind, pk, what="delete", story_ids=stories, slugs=slugs)
+
+    def delete_queryset(self, request, queryset):
+        # One by one, so that each deletion is announced with what printed it.
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    shared_kind = "section"
+    new_is_printed = True
+
+    def public_slugs(self, obj):
+        return (obj.slug,)
 
 
 @admin.register(Outlet)
-class OutletAdmin(admin.ModelAdmin):
+class OutletAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     list_display = ["name", "url"]
     search_fields = ["name"]
+    shared_kind = "outlet"
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     list_display = ["name", "user"]
     list_select_related = ["user"]
     search_fields = ["name", "user__username"]
     autocomplete_fields = ["user"]
+    shared_kind = "person"
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
+class ImageAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     form = ImageAdminForm
+    shared_kind = "image"
     list_display = ["preview", "caption", "credit", "width", "height", "is_placeholder", "created_at"]
     list_filter = ["is_placeholder", "created_at"]
     search_fields = ["caption", "credit", "alt_text", "original_filename"]
@@ -89,6 +151,36 @@ class ImageAdmin(admin.ModelAdmin):
             return "-"
         rendition = obj.rendition("thumb")
         return format_html('<img src="{}" width="{}" height="{}" alt="">', rendition.url, rendition.width // 2, rendition.height // 2)
+
+
+if admin.site.is_registered(Tag):
+    # taggit registers its own tag admin (its app comes before this one in INSTALLED_APPS):
+    # the same pages, announcing what they change.
+
+    class TagAdmin(AnnouncesSharedChange, type(admin.site.get_model_admin(Tag))):
+        shared_kind = "tag"
+
+        def public_slugs(self, obj):
+            return (obj.slug,)
+
+        def merge_tags_view(self, request):
+            """Merging moves the stories of the selected tags to one tag: all their pages change."""
+            if request.method != "POST":
+                return super().merge_tags_view(request)
+            ids = [int(pk) for pk in request.session.get("selected_tag_ids", "").split(",") if pk.strip().isdigit()]
+            with transaction.atomic():
+                merged = {tag.pk: (tag.slug, stories_tagged(tag.pk)) for tag in Tag.objects.filter(pk__in=ids)}
+                response = super().merge_tags_view(request)
+                if response.status_code == 302:  # merged; an invalid form is shown again
+                    for pk, (slug, stories) in merged.items():
+                        announce_shared_change("tag", pk, what="merge", story_ids=stories, slugs=(slug,))
+                    target = Tag.objects.filter(name=request.POST.get("new_tag_name", "")).first()
+                    if target is not None and target.pk not in merged:
+                        announce_shared_change("tag", target.pk, what="merge", slugs=(target.slug,))
+            return response
+
+    admin.site.unregister(Tag)
+    admin.site.register(Tag, TagAdmin)
 
 
 class StoryInlineMixin:
@@ -348,20 +440,27 @@ class ArticleAdmin(admin.ModelAdmin):
     # --- saving: versions, conflicts, corrections ---------------------------------
 
     def save_model(self, request, obj, form, change):
+        """Writes nothing: save_related, called right after, saves the story with its inlines
+        through the editing door (editorial.editing explains why)."""
         if not change:
             obj.created_by = request.user
-            obj.version = 1
-        else:
-            revisions.keep_baseline(obj)
-            revisions.bump_version(obj)
-            if form.is_correction:
-                workflow.correct(obj, actor=request.user, note=form.cleaned_data["correction_note"])
-        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         note = form.cleaned_data.get("correction_note", "") if form.is_correction else ""
-        revisions.record(form.instance, author=request.user, note=(gettext("Correction: ") + note)[:200] if note else "")
+
+        def apply(article):
+            admin.ModelAdmin.save_model(self, request, article, form, change)
+            admin.ModelAdmin.save_related(self, request, form, formsets, change)
+
+        editing.save_story(
+            form.instance,
+            apply,
+            actor=request.user,
+            what="correct" if form.is_correction else "edit" if change else "create",
+            base_version=form.cleaned_data.get("base_version") if change else None,
+            correction_note=note,
+            revision_note=(gettext("Correction: ") + note)[:200] if note else "",
+        )
 
     # --- the change page: steps, timeline, presence ----------------------------------
 

@@ -14,6 +14,7 @@ from articles.models import Article, ArticleImage, Image
 from articles.photo_files import make_renditions_after_commit
 
 from . import revisions
+from .shared import announce_shared_change
 
 # What the body editor offers; articles.sanitize.sanitize_html cleans it again on save.
 BODY_EDITOR = {
@@ -200,7 +201,9 @@ class ArticleImageForm(PlainPhotoTextMixin, forms.ModelForm):
             image = self.cleaned_data["image"]
             changed = {k: v for k, v in fields.items() if getattr(image, k) != v}
             if changed:
+                # The photo is kept once: every story printing it prints the new caption.
                 Image.objects.filter(pk=image.pk).update(**changed)
+                announce_shared_change("image", image.pk)
         return super().save(commit=commit)
 
 

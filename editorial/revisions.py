@@ -1,17 +1,17 @@
-"""Saved versions of stories: snapshot, record, compare, restore, and the stale-edit check.
+"""Saved versions of stories: snapshot, record, compare, and the stale-edit check.
 
 Every save of a story's content appends a Revision holding everything the story
 page prints (text fields, photos with captions, byline, tags, 相关新闻,
 推荐阅读). Article.version is the number of the revision the story now shows;
 an edit carries the version it started from, and a stale one raises
-EditConflict instead of overwriting someone else's work.
+EditConflict instead of overwriting someone else's work. Restoring a version is a save
+like any other, through editorial.editing.
 """
 
 import difflib
 import re
 from html import unescape
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from articles.models import Article, ArticleImage, Byline, Image, Person, Recommendation, RelatedLink
 
 from .models import Revision
+from .shared import announce_shared_change
 
 TEXT_FIELDS = [
     "kicker", "headline", "subtitle", "slug", "summary", "body", "author_line",
@@ -128,8 +129,13 @@ def bump_version(article):
     article.version = next_number(article)
 
 
-def apply_snapshot(article, data):
-    """Put a snapshot's content back on the story and its inlines (rows that vanished are skipped)."""
+def apply_snapshot(article, data, *, announce=True):
+    """Put a snapshot's content back on the story and its inlines (rows that vanished are skipped).
+
+    Photos are shared: a caption, credit or alt text put back changes every story printing
+    the photo, which is announced (SharedChanged) unless `announce` is False, as for a
+    preview, whose transaction is rolled back.
+    """
     for name in TEXT_FIELDS:
         if name in data:
             setattr(article, name, data[name])
@@ -150,6 +156,8 @@ def apply_snapshot(article, data):
         changed = {k: p[k] for k in ("caption", "credit", "alt_text") if getattr(image, k) != p[k]}
         if changed:
             Image.objects.filter(pk=image.pk).update(**changed)
+            if announce:
+                announce_shared_change("image", image.pk)
 
     article.bylines.all().delete()
     people = Person.objects.in_bulk([b["person_id"] for b in data.get("bylines", [])])
@@ -181,34 +189,6 @@ def apply_snapshot(article, data):
     for r in data.get("recommendations", []):
         if r["target_id"] in picks and r["target_id"] != article.pk:
             Recommendation.objects.create(article=article, target_id=r["target_id"], position=r["position"])
-
-
-@transaction.atomic
-def restore(article, revision, *, actor, note=""):
-    """Make `revision` the story's content again, as a new version; nothing is lost.
-
-    A published story is restored as a correction (note required), through the workflow,
-    and the restored text goes live at once.
-    """
-    from . import roles, workflow
-
-    article = Article.objects.select_for_update().get(pk=article.pk)
-    if not roles.can(actor, "edit", article):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(_("You may not edit this story in its present state."))
-    if revision.article_id != article.pk:
-        raise ValueError("That version belongs to another story.")
-    label = _("Restored from version %(n)s") % {"n": revision.number}
-    if article.status == Article.Status.PUBLISHED:
-        # Refused (no note, wrong person) before anything below changes.
-        workflow.correct(article, actor=actor, note=note)
-        label = f"{label}; {note.strip()}"[:200]
-    keep_baseline(article)
-    bump_version(article)
-    apply_snapshot(article, revision.data)
-    record(article, author=actor, note=str(label))
-    return article
 
 
 # --- comparing two versions -------------------------------------------------

@@ -13,17 +13,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from readers import views as public_views
 from articles.models import Article
 
-from . import queues, revisions, roles, workflow
+from . import editing, queues, revisions, roles, workflow
 from .models import EditingSession, ReviewEvent, Revision
 
 SHARE_SALT = "editorial.share"
@@ -134,7 +133,7 @@ def restore(request, pk):
         raise Http404
     revision = get_object_or_404(Revision, article=article, number=int(number))
     try:
-        article = revisions.restore(article, revision, actor=request.user, note=request.POST.get("note", ""))
+        article = editing.restore(article, revision, actor=request.user, note=request.POST.get("note", ""))
     except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
         text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
         messages.error(request, text)
@@ -147,16 +146,17 @@ def render_as_public(request, article, data=None, banner=""):
     """The story page exactly as readers would get it, for the current draft or a saved version.
 
     The draft (or version) is put in place and marked live inside a transaction
-    that is always rolled back, and the public view renders it: the same view,
-    template and queries, with nothing stored.
+    that is always rolled back, and the view serving the story's public address renders
+    it: the same view, template and queries, with nothing stored (and nothing announced).
     """
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
         if data is not None:
-            revisions.apply_snapshot(article, data)
+            revisions.apply_snapshot(article, data, announce=False)
         published_at = article.published_at if article.published_at and article.published_at <= timezone.now() else timezone.now() - timedelta(seconds=1)
         Article.objects.filter(pk=article.pk).update(status=Article.Status.PUBLISHED, published_at=published_at)
-        response = public_views.article_detail(request, article.pk, slug=article.slug)
+        match = resolve(_without_script_prefix(article.get_absolute_url()))
+        response = match.func(request, *match.args, **match.kwargs)
         content = response.content.decode()
         transaction.set_rollback(True)
     if banner:
@@ -167,6 +167,12 @@ def render_as_public(request, article, data=None, banner=""):
     result["Cache-Control"] = "private, no-store"
     result["X-Robots-Tag"] = "noindex, nofollow"
     return result
+
+
+def _without_script_prefix(url):
+    """A path as reverse() gives it, as the URLconf matches it (a site served under /news/)."""
+    prefix = get_script_prefix()
+    return "/" + url[len(prefix):] if url.startswith(prefix) else url
 
 
 def _banner(text):

@@ -6,6 +6,10 @@ current status (else TransitionNotAllowed), saves, and appends one ReviewEvent,
 all in one transaction: a refused step changes nothing. Mail goes out only
 after the transaction commits. The admin, management commands and any API
 call these functions and nothing else to move a story.
+
+Each step that changes a story announces one StoryChanged (`what` is the step's name),
+with where the story stood on the public site before the step and where it stands after,
+inside the step's transaction (articles.events). A refused step announces nothing.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articles.events import Placement, StoryChanged, announce
 from articles.models import Article, Correction, Person
 from newsroom import db_locks
 
@@ -105,14 +110,21 @@ def _move(article, status, *fields):
     article.save(update_fields=["status", "updated_at", *fields])
 
 
+def _announce(step, article, before):
+    """Tell the subscribers the step moved the story from `before` to where it stands now."""
+    announce(StoryChanged(story_id=article.pk, what=step, before=before, after=Placement.of(article)))
+
+
 @transaction.atomic
 def submit(article, *, actor, note=""):
     """A writer hands a draft to first review."""
     article = _lock(article)
     _check(actor, "submit", article)
+    before = Placement.of(article)
     from_status = article.status
     _move(article, S.FIRST_REVIEW)
     _record(article, actor, ReviewEvent.Action.SUBMITTED, from_status=from_status, note=note)
+    _announce("submit", article, before)
     return article
 
 
@@ -121,10 +133,12 @@ def pass_first_review(article, *, actor, note=""):
     """初审: the first-review editor passes the story on to final review, and is recorded."""
     article = _lock(article)
     _check(actor, "pass_first_review", article)
+    before = Placement.of(article)
     from_status = article.status
     article.first_review_editor = Person.for_user(actor)
     _move(article, S.FINAL_REVIEW, "first_review_editor")
     _record(article, actor, ReviewEvent.Action.PASSED, from_status=from_status, note=note)
+    _announce("pass_first_review", article, before)
     return article
 
 
@@ -133,6 +147,7 @@ def send_back(article, *, actor, reason):
     """Either reviewer returns the story to its writer as a draft, saying why."""
     article = _lock(article)
     _check(actor, "send_back", article, reason)
+    before = Placement.of(article)
     from_status = article.status
     # Kept on the event for the notice to the first-review editor; the story itself is unreviewed again.
     article.first_review_editor = None
@@ -141,6 +156,7 @@ def send_back(article, *, actor, reason):
         article.published_at = None
     _move(article, S.DRAFT, "first_review_editor", "responsible_editor", "published_at")
     _record(article, actor, ReviewEvent.Action.SENT_BACK, from_status=from_status, note=reason)
+    _announce("send_back", article, before)
     return article
 
 
@@ -149,6 +165,7 @@ def sign_off(article, *, actor, publish_at=None, note=""):
     """责任编辑 signs the story off: published now, or scheduled for `publish_at`."""
     article = _lock(article)
     _check(actor, "sign_off", article)
+    before = Placement.of(article)
     from_status, now = article.status, timezone.now()
     article.published_at = publish_at if publish_at and publish_at > now else now
     scheduled = article.published_at > now
@@ -156,6 +173,7 @@ def sign_off(article, *, actor, publish_at=None, note=""):
     _move(article, S.SCHEDULED if scheduled else S.PUBLISHED, "published_at", "responsible_editor")
     action = ReviewEvent.Action.SCHEDULED if scheduled else ReviewEvent.Action.SIGNED_OFF
     _record(article, actor, action, from_status=from_status, note=note)
+    _announce("sign_off", article, before)
     return article
 
 
@@ -164,9 +182,11 @@ def withdraw(article, *, actor, reason):
     """撤稿: a published (or scheduled) story leaves the site; its page says it was withdrawn."""
     article = _lock(article)
     _check(actor, "withdraw", article, reason)
+    before = Placement.of(article)
     from_status = article.status
     _move(article, S.WITHDRAWN)
     _record(article, actor, ReviewEvent.Action.WITHDRAWN, from_status=from_status, note=reason)
+    _announce("withdraw", article, before)
     return article
 
 
@@ -174,8 +194,22 @@ def withdraw(article, *, actor, reason):
 def correct(article, *, actor, note):
     """更正: a published story stays live; a dated note printed under it says what changed.
 
-    The caller saves the corrected content in the same transaction (the admin's
-    change form, or revisions.restore); if this step refuses, none of it is kept.
+    The note alone: a correction that changes the text is a save through
+    editorial.editing.save_story, which records it with record_correction and announces
+    the save once.
+    """
+    locked = _lock(article)
+    before = Placement.of(locked)
+    record_correction(article, actor=actor, note=note)
+    _announce("correct", locked, before)
+    return article
+
+
+def record_correction(article, *, actor, note):
+    """The checks and records of 更正, without an announcement: for a save that announces itself.
+
+    Raises PermissionDenied, TransitionNotAllowed or ReasonRequired before writing anything;
+    the caller's transaction then keeps none of its own changes either.
     """
     locked = _lock(article)
     _check(actor, "correct", locked, note)
@@ -184,7 +218,6 @@ def correct(article, *, actor, note):
     )
     # Recorded against the edited story, so the event names the version the correction made.
     _record(article, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
-    return article
 
 
 @transaction.atomic
@@ -204,8 +237,10 @@ def publish_due(*, now=None):
         return moved
     due = Article.objects.select_for_update(skip_locked=True).filter(status=S.SCHEDULED, published_at__lte=now)
     for article in due:
+        before = Placement.of(article)
         _move(article, S.PUBLISHED)
         _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)
+        _announce("publish_due", article, before)
         moved.append(article)
     return moved
 
@@ -222,9 +257,11 @@ def trash(article, *, actor, reason=""):
     """
     article = _lock(article)
     _check(actor, "trash", article)
+    before = Placement.of(article)
     article.deleted_at, article.deleted_by = timezone.now(), actor
     article.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
     _record(article, actor, ReviewEvent.Action.TRASHED, from_status=article.status, note=reason)
+    _announce("trash", article, before)
     return article
 
 
@@ -240,9 +277,11 @@ def restore_from_trash(article, *, actor, note=""):
     """The chief takes a story out of the trash, in the status it had when it went in."""
     article = _lock(article)
     _check_chief(actor, article)
+    before = Placement.of(article)
     article.deleted_at, article.deleted_by = None, None
     article.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
     _record(article, actor, ReviewEvent.Action.RESTORED, from_status=article.status, note=note)
+    _announce("restore_from_trash", article, before)
     return article
 
 
@@ -251,4 +290,6 @@ def empty_trash(article, *, actor):
     """The chief deletes a trashed story for good, with its versions and history."""
     article = _lock(article)
     _check_chief(actor, article)
+    story_id, before = article.pk, Placement.of(article)
     article.delete()
+    announce(StoryChanged(story_id=story_id, what="empty_trash", before=before, after=None))

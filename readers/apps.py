@@ -7,3 +7,7 @@ class ReadersConfig(AppConfig):
 
     name = "readers"
     verbose_name = _("Readers' site")
+
+    def ready(self):
+        # Declares every public page in delivery.registry (static publishing, sitemaps, purges).
+        from . import pages  # noqa: F401

@@ -8,9 +8,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from taggit.models import Tag
 
-from delivery import dependencies as deps
-from delivery.cache import cached_page
 from articles.models import Article, Section
+from delivery import registry as deps
+from delivery.cache import cached_page
 
 FEED_ITEMS = 30
 

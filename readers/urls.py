@@ -1,10 +1,12 @@
-from django.urls import path
+"""The readers' site. Its pages keep the "articles" namespace (`articles:detail`...); the
+robots file and the sitemaps keep their plain names (`robots`, `sitemap`...), as search
+engines and templates know them. Every pattern here is declared in readers/pages.py."""
 
-from . import feeds, views
+from django.urls import include, path
 
-app_name = "articles"
+from . import feeds, sitemaps, views
 
-urlpatterns = [
+pages = [
     path("", views.home, name="home"),
     path("stories/<int:pk>/", views.article_detail, name="detail"),
     path("stories/<int:pk>/<slug:slug>/", views.article_detail, name="detail_slug"),
@@ -18,4 +20,13 @@ urlpatterns = [
     path("feeds/sections/<slug:slug>/atom.xml", feeds.section_atom, name="section_atom"),
     path("feeds/tags/<str:slug>/rss.xml", feeds.tag_rss, name="tag_feed"),
     path("feeds/tags/<str:slug>/atom.xml", feeds.tag_atom, name="tag_atom"),
+]
+
+urlpatterns = [
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-sections.xml", sitemaps.sections, name="sitemap_sections"),
+    path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),
+    path("sitemap-news.xml", sitemaps.news, name="news_sitemap"),
+    path("", include((pages, "articles"))),
 ]

@@ -20,10 +20,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_safe
 from taggit.models import Tag, TaggedItem
 
-from delivery import dependencies as deps
 from articles import search as search_engine
-from delivery.cache import cached_page
 from articles.models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
+from delivery import registry as deps
+from delivery.cache import cached_page
 from .pagination import KeysetPage
 from .templatetags.newsroom import rendition_info
 
@@ -35,7 +35,6 @@ HOME_CANDIDATES = 300
 RECOMMENDED = 6
 SEARCH_PER_PAGE = 10
 SEARCH_MAX_PAGE = 50
-LIVE_STATUSES = [Article.Status.PUBLISHED, Article.Status.SCHEDULED]  # as ArticleQuerySet.published()
 
 
 def attach_card_images(articles):
@@ -183,7 +182,7 @@ def _recommended(article, tag_ids):
     under a millisecond (one statement combining them all took about 10 ms to plan): one
     query with picks, two or three without."""
     live_target = {
-        "target__status__in": LIVE_STATUSES,
+        "target__status__in": Article.LIVE_STATUSES,  # as ArticleQuerySet.published()
         "target__published_at__lte": timezone.now(),
         "target__deleted_at__isnull": True,
     }

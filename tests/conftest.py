@@ -17,6 +17,14 @@ def _test_storage(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_commit(settings):
+    """Background work (static files, CDN purges) runs in the test process once a change
+    commits, with no worker (NEWSROOM_TASKS_BACKEND=immediate); tests/delivery/test_tasks.py
+    puts the database queue and its worker back."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with no cached pages (the local-memory cache outlives a test)."""
     from django.conf import settings

@@ -21,6 +21,7 @@ def test_deleting_a_story_with_bylines_and_photos_leaves_no_search_row():
 def test_removing_a_byline_still_reindexes_the_story():
     story = factories.published_story(headline="署名调整的稿件")
     byline = Byline.objects.create(article=story, person=factories.person("欧阳晓晨"), role="reporter", position=0)
+    factories.announced(story)
     assert "欧阳" in SearchEntry.objects.get(article=story).summary_terms
-    byline.delete()
+    factories.edit(story, lambda _story: byline.delete(), note="去掉一个署名。")
     assert "欧阳" not in SearchEntry.objects.get(article=story).summary_terms

@@ -8,7 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
-from articles.models import Article, Correction, Recommendation, RelatedLink
+from articles.models import Article, Recommendation, RelatedLink
+from delivery import registry
+from editorial import workflow
 from tests import factories
 from tests.articles.readers import scheduled
 
@@ -89,11 +91,7 @@ def test_editing_a_headline_refreshes_every_page_that_shows_it(client, story, co
         assert "原来的标题" in unmarked(client.get(url)), url
         assert client.get(url).headers["X-Page-Cache"] == "hit", url
 
-    def edit():
-        story.headline = "改过的标题"
-        story.save()
-
-    commit(edit)
+    commit(lambda: factories.edit(story, headline="改过的标题", note="标题有误,已更正。"))
     for url in pages:
         html = unmarked(client.get(url))
         assert "改过的标题" in html and "原来的标题" not in html, url
@@ -104,11 +102,8 @@ def test_withdrawing_takes_it_off_cached_pages(client, story, commit):
     for url in pages:
         assert "原来的标题" in client.get(url).content.decode()
 
-    def withdraw():
-        story.status = Article.Status.WITHDRAWN
-        story.save()
-
-    commit(withdraw)
+    people = factories.desk()
+    commit(lambda: workflow.withdraw(story, actor=people["editor"], reason="稿件有误。"))
     for url in pages:
         assert "原来的标题" not in client.get(url).content.decode(), url
     assert client.get(story.get_absolute_url()).status_code == 410
@@ -117,20 +112,15 @@ def test_withdrawing_takes_it_off_cached_pages(client, story, commit):
 def test_publishing_puts_it_on_cached_lists(client, story, commit):
     client.get("/")
     draft = factories.draft(headline="新发布的稿件", section=story.section)
-
-    def publish():
-        draft.status = Article.Status.PUBLISHED
-        draft.published_at = timezone.now()
-        draft.save()
-
-    commit(publish)
+    commit(lambda: factories.publish(draft))
     assert "新发布的稿件" in client.get("/").content.decode()
     assert "新发布的稿件" in client.get("/sections/local/").content.decode()
 
 
 def test_a_correction_appears_on_the_cached_story_page(client, story, commit):
     client.get(story.get_absolute_url())
-    commit(lambda: Correction.objects.create(article=story, note="数字有误,已改正。"))
+    editor = factories.desk()["editor"]
+    commit(lambda: workflow.correct(story, actor=editor, note="数字有误,已改正。"))
     assert "数字有误,已改正。" in client.get(story.get_absolute_url()).content.decode()
 
 
@@ -156,11 +146,9 @@ def test_lifetime_never_reaches_past_the_next_scheduled_story(client, story, com
 
 
 def test_dependencies_name_every_public_url_of_a_story(story):
-    from delivery.dependencies import urls_for_article
-
     recommender = factories.published_story()
     Recommendation.objects.create(article=recommender, target=story)
-    urls = urls_for_article(story)
+    urls = registry.urls_for(registry.shown(story))
     tag = story.tags.get()
     for expected in [story.get_absolute_url(), "/", "/sections/local/", iri_to_uri(f"/tags/{tag.slug}/"),
                      f"/people/{story.bylines.get().person_id}/", "/feeds/rss.xml", "/sitemap.xml",

@@ -17,6 +17,7 @@ from django.urls import path
 
 from delivery.cache import cached_page
 from articles.models import Article
+from editorial import workflow
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -168,9 +169,9 @@ def test_a_page_whose_policy_carries_a_nonce_never_has_it_replayed(client, setti
 
 
 def test_a_withdrawn_story_is_answered_gone_from_the_cache(client, story, django_capture_on_commit_callbacks):
+    editor = factories.desk()["editor"]
     with django_capture_on_commit_callbacks(execute=True):
-        story.status = Article.Status.WITHDRAWN
-        story.save()
+        workflow.withdraw(story, actor=editor, reason="稿件有误。")
     assert client.get(story.get_absolute_url()).status_code == 410
     response = client.get(story.get_absolute_url())
     assert response.status_code == 410 and response["X-Page-Cache"] == "hit"
@@ -267,9 +268,9 @@ def test_production_answers_head_and_gone_from_the_cache(story, django_requests,
     wsgi_get(url)
     status, head_headers, _ = wsgi_get(url, method="HEAD")
     assert status == "200 OK" and dict(head_headers)["X-Page-Cache"] == "hit"
+    editor = factories.desk()["editor"]
     with django_capture_on_commit_callbacks(execute=True):
-        story.status = Article.Status.WITHDRAWN
-        story.save()
+        workflow.withdraw(story, actor=editor, reason="稿件有误。")
     wsgi_get(url)
     status, _, _ = wsgi_get(url)
     assert status == "410 Gone"
@@ -330,8 +331,7 @@ def test_with_redis_a_hit_and_a_change_are_seen_the_same_way(
     assert dict(hit_headers)["X-Page-Cache"] == "hit" and len(django_requests) == 1
     assert [h for h in hit_headers if h[0] not in PER_REQUEST] == [h for h in miss_headers if h[0] not in PER_REQUEST]
     with django_capture_on_commit_callbacks(execute=True):
-        story.headline = "改过的标题"
-        story.save()
+        factories.edit(story, headline="改过的标题", note="标题有误,已更正。")
     status, headers, body = wsgi_get(url)
     assert dict(headers)["X-Page-Cache"] == "miss" and "改过的标题" in body.decode()
 

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from articles.models import Article, ArticleImage, Byline
+from editorial import editing
+from editorial.roles import RESPONSIBLE_EDITOR
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +25,7 @@ def seeded(db):
 
 
 def story(headline, body):
-    article = factories.published_story(headline=headline)
-    article.body = body
-    article.save()
-    return article
+    return factories.published_story(headline=headline, body=body)
 
 
 def result_ids(client, **params):
@@ -72,16 +71,23 @@ def test_equal_relevance_is_ordered_newest_first(client):
 def test_byline_names_and_captions_are_searchable(client):
     story = factories.published_story(headline="普通标题")
     Byline.objects.create(article=story, person=factories.person("欧阳明"))
+    factories.announced(story)
     other = factories.published_story(headline="另一条")
     ArticleImage.objects.create(article=other, image=factories.image(caption="大明湖畔荷花盛开"))
+    factories.announced(other)
     assert result_ids(client, q="欧阳明")[0] == [story.pk]
     assert result_ids(client, q="荷花")[0] == [other.pk]
 
 
 def test_editing_a_story_updates_the_index(client):
     story = factories.published_story(headline="旧标题")
-    story.headline = "泉城夜景"
-    story.save()
+    editor = factories.user(roles=[RESPONSIBLE_EDITOR])
+
+    def retitle(article):
+        article.headline = "泉城夜景"
+        article.save()
+
+    editing.save_story(story, retitle, actor=editor, correction_note="标题改为泉城夜景。")
     assert result_ids(client, q="泉城")[0] == [story.pk]
     assert result_ids(client, q="旧标题")[0] == []
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from articles.models import Article
+from tests import factories
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_65fa244611cb5653.txt"
 
@@ -116,12 +117,10 @@ def test_story_url_is_stable_across_headline_edits(seed_page, client, django_cap
     url = story.get_absolute_url()
     assert url == f"/stories/{story.pk}/"
     with django_capture_on_commit_callbacks(execute=True):
-        story.headline = "新标题"
-        story.save()
+        factories.edit(story, headline="新标题")
     assert "新标题" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        story.slug = "lichen-forum"
-        story.save()
+        factories.edit(story, slug="lichen-forum")
     response = client.get(url)
     assert response.status_code == 301
     assert response["Location"] == f"/stories/{story.pk}/lichen-forum/"

@@ -6,10 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from delivery import static_publish
 from articles.models import Article, Byline, Recommendation, RelatedLink
+from editorial import workflow
 from tests import factories
 from tests.articles.readers import scheduled
 
@@ -73,12 +76,7 @@ def test_publishing_writes_its_page_and_every_list_showing_it(static_root, commi
     person = factories.person("张帆")
     Byline.objects.create(article=draft, person=person)
 
-    def publish():
-        draft.status = Article.Status.PUBLISHED
-        draft.published_at = timezone.now()
-        draft.save()
-
-    commit(publish)
+    commit(lambda: factories.publish(draft))
     tag = draft.tags.get()
     for url in [draft.get_absolute_url(), "/", "/sections/local/", f"/tags/{tag.slug}/", f"/people/{person.pk}/",
                 "/feeds/rss.xml", "/feeds/atom.xml", "/feeds/sections/local/rss.xml", "/sitemap-news.xml"]:
@@ -98,11 +96,7 @@ def test_an_edit_rewrites_exactly_the_pages_that_show_the_story(newsroom, static
     story, unrelated = newsroom["story"], newsroom["unrelated"]
     before = inodes(static_root)
 
-    def edit():
-        story.headline = "改过的标题"
-        story.save()
-
-    commit(edit)
+    commit(lambda: factories.edit(story, headline="改过的标题"))
     after = inodes(static_root)
     rewritten = {url for url in after if after[url] != before.get(url)}
     tag, person = story.tags.get(), story.bylines.get().person
@@ -129,11 +123,8 @@ def test_withdrawing_removes_its_page_and_takes_it_off_the_lists(newsroom, stati
     page = file_of(static_root, story.get_absolute_url())
     assert page.exists()
 
-    def withdraw():
-        story.status = Article.Status.WITHDRAWN
-        story.save()
-
-    commit(withdraw)
+    editor = factories.desk()["editor"]
+    commit(lambda: workflow.withdraw(story, actor=editor, reason="稿件有误。"))
     assert not page.exists() and not page.with_name("index.html.gz").exists()
     assert client.get(story.get_absolute_url()).status_code == 410  # nginx falls back to Django
     for url in ["/", "/sections/local/", "/feeds/rss.xml", "/sitemap-news.xml", newsroom["recommender"].get_absolute_url()]:
@@ -143,11 +134,7 @@ def test_withdrawing_removes_its_page_and_takes_it_off_the_lists(newsroom, stati
 def test_moving_a_story_rewrites_the_section_it_left(newsroom, static_root, commit):
     story = newsroom["story"]
 
-    def move():
-        story.section = newsroom["unrelated"].section
-        story.save()
-
-    commit(move)
+    commit(lambda: factories.edit(story, section=newsroom["unrelated"].section))
     assert "原来的标题" not in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
     assert "原来的标题" in file_of(static_root, "/sections/sports/").read_text(encoding="utf-8")
 
@@ -156,11 +143,7 @@ def test_a_new_slug_removes_the_page_at_the_old_address(newsroom, static_root, c
     story = newsroom["story"]
     old = file_of(static_root, story.get_absolute_url())
 
-    def reslug():
-        story.slug = "new-words"
-        story.save()
-
-    commit(reslug)
+    story = commit(lambda: factories.edit(story, slug="new-words"))
     assert not old.exists()
     assert file_of(static_root, story.get_absolute_url()).exists()
 
@@ -212,25 +195,45 @@ def test_the_publisher_loop_writes_due_pages(newsroom, static_root, commit, time
 def test_deleting_a_live_story_removes_its_page_and_its_lines(newsroom, static_root, commit):
     story = newsroom["story"]
     page = file_of(static_root, story.get_absolute_url())
-    commit(story.delete)
+    people = factories.desk()
+
+    def delete():
+        workflow.withdraw(story, actor=people["editor"], reason="稿件有误。")
+        workflow.trash(story, actor=people["chief"])
+        workflow.empty_trash(story, actor=people["chief"])
+
+    commit(delete)
     assert not page.exists()
     assert "原来的标题" not in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
 
 
-def test_renaming_a_section_marks_every_page_stale_until_the_publisher_rebuilds(newsroom, static_root, commit):
+def test_renaming_a_section_queues_a_rebuild_of_every_file(newsroom, static_root, commit, settings):
+    """Every page prints the sections: the renamed section's own pages are rewritten with the
+    change's delivery, the rest by a rebuild queued behind it; until that is in, the site is
+    marked stale and static_verify says so."""
     section = newsroom["story"].section
+    unrelated = file_of(static_root, newsroom["unrelated"].get_absolute_url())
+    chief = Client()
+    chief.force_login(factories.desk()["chief"])
+    data = {"name": "新的栏目名", "slug": section.slug, "position": section.position, "_save": "1"}
+    # The queue holds the tasks (the database backend, no worker yet).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["default"]}}
+    from django_tasks import default_task_backend
 
-    def rename():
-        section.name = "新的栏目名"
-        section.save()
-
-    commit(rename)
+    commit(lambda: chief.post(reverse("admin:articles_section_change", args=[section.pk]), data))
+    queued = [result.task for result in default_task_backend.results]
+    assert [task.name for task in queued] == ["deliver_change"]
+    deliver_change = queued[0]
+    deliver_change.call(*default_task_backend.results[0].args)
     assert "新的栏目名" in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
-    assert (static_root / static_publish.SITE_STALE_MARKER).exists()
+    assert "新的栏目名" not in unrelated.read_text(encoding="utf-8")
+    assert static_publish.site_marked_stale()
     with pytest.raises(CommandError, match="stale|missing|extra|0 failed"):
         call_command("static_verify", stdout=open(os.devnull, "w"))
-    call_command("static_publisher", "--once", stdout=open(os.devnull, "w"))
-    assert not (static_root / static_publish.SITE_STALE_MARKER).exists()
+    rebuild = default_task_backend.results[-1]
+    assert rebuild.task.name == "rebuild_static_site"
+    rebuild.task.call(*rebuild.args)
+    assert not static_publish.site_marked_stale()
     assert "新的栏目名" in file_of(static_root, newsroom["unrelated"].get_absolute_url()).read_text(encoding="utf-8")
 
 
@@ -245,18 +248,11 @@ def test_pages_showing_it_in_automatic_recommendations_follow_an_edit_and_a_with
     page = file_of(static_root, older.get_absolute_url())
     assert "被自动推荐的稿件" in page.read_text(encoding="utf-8")  # newest of its section: 推荐阅读
 
-    def edit():
-        story.headline = "自动推荐的稿件改了标题"
-        story.save()
-
-    commit(edit)
+    commit(lambda: factories.edit(story, headline="自动推荐的稿件改了标题"))
     assert "自动推荐的稿件改了标题" in page.read_text(encoding="utf-8")
 
-    def withdraw():
-        story.status = Article.Status.WITHDRAWN
-        story.save()
-
-    commit(withdraw)
+    editor = factories.desk()["editor"]
+    commit(lambda: workflow.withdraw(story, actor=editor, reason="稿件有误。"))
     assert "自动推荐的稿件" not in page.read_text(encoding="utf-8")
     assert "同栏目的旧稿件" in page.read_text(encoding="utf-8")
     assert neighbour.pk

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from articles.events import Placement, StoryChanged, announce
 from articles.models import (
     Article,
     ArticleImage,
@@ -55,9 +56,16 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{verb} 「{page.headline}」 ({created.pk if created else '-'})"))
 
     def build(self, page, options):
+        """The story and the stories it links to, each new one announced once it is whole.
+
+        Imported stories are new, so there is no edit to check or version to keep (the desk
+        keeps the imported text as a version at its first edit); editorial.editing sits above
+        this app, so the command announces its stories itself, like the door does.
+        """
         key = _key(page.outlet, page.published_at.isoformat(), page.headline)
         if Article.objects.filter(import_key=key).exists():
             return None
+        self.created = []
         section, _ = Section.objects.get_or_create(
             slug=options["section_slug"], defaults={"name": options["section"]}
         )
@@ -85,6 +93,8 @@ class Command(BaseCommand):
             RelatedLink.objects.create(article=article, target=self.linked_story(item, section), position=position)
         for position, item in enumerate(page.recommended):
             Recommendation.objects.create(article=article, target=self.linked_story(item, section), position=position)
+        for story in [*self.created, article]:
+            announce(StoryChanged(story_id=story.pk, what="import", after=Placement.of(story), content_changed=True))
         return article
 
     def outlet(self, name):
@@ -120,7 +130,7 @@ class Command(BaseCommand):
         thumbnail = None
         if item.image_filename:
             thumbnail = self.placeholder(_key(key, "thumbnail"), original_filename=item.image_filename)
-        return Article.objects.create(
+        story = Article.objects.create(
             import_key=key,
             headline=item.headline,
             summary=item.summary,
@@ -130,3 +140,5 @@ class Command(BaseCommand):
             status=Article.Status.PUBLISHED,
             published_at=item.published_at,
         )
+        self.created.append(story)
+        return story

@@ -1,7 +1,7 @@
 """manage.py rebuild_search_index: (re)write the search terms of every story.
 
 Saving a story keeps its terms current; stories written in bulk (bulk_create, raw SQL,
-restored dumps) skip model signals and need this once afterwards. --missing only fills
+restored dumps) announce no change and need this once afterwards. --missing only fills
 stories that have no terms yet.
 """
 
@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.models import Q
 
-from delivery import cache as page_cache
-from delivery.dependencies import SEARCH
 from articles.models import Article
 from articles.search import index_article
+from delivery import cache as page_cache
+from delivery.registry import SEARCH
 
 
 class Command(BaseCommand):

@@ -1,0 +1,65 @@
+"""Delivery hears of changes: the page cache, static files and the CDN follow each event.
+
+`story_changed` is a subscriber of articles.events (settings.NEWSROOM_SUBSCRIBERS): called
+inside the desk's transaction, it works out which dependency keys the change touches
+(delivery.registry) and defers everything outside the database until the commit: the
+page-cache bump first (cheap, and what readers of this server see), then the task that
+runs `deliver`.
+
+`deliver` takes the event as a plain dict, so it runs later in a worker (delivery.tasks): it
+names the public addresses showing the change, rewrites their static files and asks the CDN
+to purge them (and the keys).
+"""
+
+from django.db import transaction
+
+from articles import events
+from cdn import purge
+
+from . import cache as page_cache
+from . import registry, static_publish, tasks
+
+
+def story_changed(event):
+    """Refresh what a `StoryChanged` or `SharedChanged` touches, once the transaction commits."""
+    is_story = isinstance(event, events.StoryChanged)
+    if is_story and not event.on_public_pages:
+        return
+    keys = registry.keys_for(event)
+    payload = event.as_dict()
+
+    def bump():
+        if keys:
+            page_cache.invalidate(keys)
+        if is_story:
+            # Its time (or status) may have changed: the next scheduled story is worked out again.
+            page_cache.forget_next_scheduled()
+
+    transaction.on_commit(bump)
+    # Static files and the CDN: a task written with the change, run by the worker (delivery/tasks.py).
+    tasks.enqueue_after_commit(tasks.deliver_change, payload)
+
+
+def deliver(event_dict):
+    """Rewrite the static files and purge the CDN copies of the pages showing a change; queue
+    the wide groups of pages it may also show (delivery.registry.groups_for) and, after a
+    change every page prints, the rebuild of every file, behind the deliveries of other changes."""
+    event = events.from_dict(event_dict)
+    if isinstance(event, events.StoryChanged):
+        story_ids, reason = [event.story_id], f"story {event.story_id}"
+    else:
+        story_ids = list(event.story_ids) if event.kind in registry.PRINTED_AS_STORIES else []
+        reason = f"{event.kind} {event.pk}"
+    keys = registry.keys_for(event)
+    push(registry.urls_for(event), keys, story_ids=story_ids, reason=reason)
+    if static_publish.enabled():
+        for url_name, group in registry.groups_for(event):
+            tasks.enqueue_later(tasks.refresh_pages_showing, url_name, group)
+        if registry.SITE in keys:
+            tasks.enqueue_later(tasks.rebuild_static_site)
+
+
+def push(urls, keys, *, story_ids=(), reason=""):
+    """Hand committed changes' addresses and keys to static publishing and the CDN."""
+    static_publish.refresh(urls, keys, story_ids=story_ids)
+    purge.request(urls, keys, reason=reason)

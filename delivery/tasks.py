@@ -1,0 +1,95 @@
+"""Delivery's background work: what a committed change sends outside the database.
+
+Rewriting static files and asking the CDN to purge take longer than an editor should wait
+for the sign-off page, and must survive a crash of the web process. So the subscriber
+(delivery.subscribers) does not do them itself: it enqueues `deliver_change` with the event,
+and a worker (``manage.py db_worker``, started by ``make run`` and by
+deploy/systemd/newsroom-worker.service) does them shortly after.
+
+The queue is django-tasks (settings.TASKS). With its database backend, the default, a task is
+a row written in the same transaction as the change it follows: a rollback leaves no task, a
+commit leaves one that a worker will run even if the web process dies the next moment. Other
+backends (the immediate one of the tests, Redis through django-tasks-rq) cannot take part in
+the transaction, so for them the task is enqueued once the change commits.
+``enqueue_after_commit`` makes that choice in one place; docs/deploy/tasks.md has the rest.
+"""
+
+from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django_tasks import task
+from django_tasks_db import DatabaseBackend
+
+
+@task
+def deliver_change(event):
+    """Rewrite the static files and purge the CDN addresses of one committed change.
+
+    `event` is an event of articles.events as a dict (``as_dict()``): a task's arguments
+    travel as JSON."""
+    from delivery.subscribers import deliver  # the subscriber module enqueues this task
+
+    deliver(event)
+
+
+# Wide refreshes wait behind every change's own delivery, and are cut in chunks so that a
+# delivery queued meanwhile runs between two of them, not after the whole group.
+WIDE_PRIORITY = -50
+WIDE_CHUNK = 200
+
+
+@task
+def refresh_pages_showing(url_name, group, after=None):
+    """Rewrite the static files of a wide group of pages (delivery.registry.groups_for), one
+    chunk per run, then queue the next chunk."""
+    from . import registry, static_publish
+
+    if not static_publish.enabled():
+        return
+    paths, cursor = registry.group_paths(url_name, group, after, WIDE_CHUNK)
+    static_publish.publish(paths)
+    if cursor is not None:
+        enqueue_later(refresh_pages_showing, url_name, group, cursor)
+
+
+@task
+def rebuild_static_site():
+    """Every page prints the sections and outlets: after such a change, write every file again
+    (static_publish.rebuild, swapped in whole). A rebuild queued behind another one that has
+    already caught up finds nothing marked stale and does nothing."""
+    from . import static_publish
+
+    if static_publish.enabled() and static_publish.site_marked_stale():
+        static_publish.rebuild()
+
+
+def enqueue_later(task_, *args):
+    """Enqueue background work that may wait behind every change's own delivery (a worker
+    takes higher priorities first; backends without priorities keep the order of arrival)."""
+    if task_.get_backend().supports_priority:
+        task_ = task_.using(priority=WIDE_PRIORITY)
+    return task_.enqueue(*args)
+
+
+def queued_in_database(task_, using=DEFAULT_DB_ALIAS):
+    """Whether enqueueing `task_` writes a row to database `using`, inside its transaction."""
+    if not isinstance(task_.get_backend(), DatabaseBackend):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return router.db_for_write(DBTaskResult) == using
+
+
+def enqueue_after_commit(task_, *args, using=DEFAULT_DB_ALIAS):
+    """Have `task_` run with `args` once the current transaction on `using` has committed.
+
+    With the database backend the task row is written now, in the transaction: it becomes
+    visible to workers at the commit and vanishes with a rollback, and nothing is lost
+    between the two. Any other backend would run or publish the task at once (the immediate
+    backend runs it right here, even if the change is later rolled back), so it is
+    enqueued from ``transaction.on_commit`` instead; if that fails (Redis down), the error is
+    logged and the editor's committed change does not become an error page. Outside a
+    transaction both are the same: the task is enqueued now.
+    """
+    if queued_in_database(task_, using):
+        task_.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task_.enqueue(*args), using=using, robust=True)
