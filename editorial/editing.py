@@ -26,10 +26,11 @@ recommendations and tags are written by one call of the door, between one `befor
 where a conflict becomes the form error the desk sees (and the refused edit is kept as a
 version); by the time the door checks again the row is locked, so it agrees.
 
-The preview writes the draft inside a transaction that is always rolled back: it saves
-nothing, so it does not come through here and announces nothing. Stories written by
-articles' own commands (import_seed, generate_demo_stories) sit below the desk and cannot
-import it; they announce their new stories themselves (see those commands).
+The seed import (manage.py import_seed) comes through here too, one story at a time, with no
+actor: a new story is kept as its first version and announced like any other save. The
+preview writes the draft inside a transaction that is always rolled back: it saves nothing,
+so it does not come through here and announces nothing. The demo generator
+(generate_demo_stories, in articles, below the desk) announces its new stories itself.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -46,7 +47,8 @@ from . import revisions, roles, workflow
 def save_story(article, apply, *, actor, what="edit", base_version=None, correction_note="", revision_note=""):
     """Save a change of `article`'s content made by `apply(article)`; return the story.
 
-    `what` names the save in the announcement ("create", "edit", "correct", "restore").
+    `what` names the save in the announcement ("create", "edit", "correct", "restore", "import").
+    `actor` is None for an import run by a command.
     `base_version` is the version the edit started from (None: not checked).
     `correction_note` is printed under a published story as its 更正; `revision_note` is
     kept on the new version.

@@ -538,7 +538,7 @@ AXES_VERBOSE = False
 # calls, in order, inside the desk's transaction, with each StoryChanged/SharedChanged.
 # Nothing else keeps the search index, the page cache, static files or the CDN fresh: a
 # write that readers could see goes through editorial.workflow or editorial.editing (or
-# announces its own event, as import_seed does), never through model signals.
+# announces its own event, as generate_demo_stories does), never through model signals.
 # ===========================================================================
 NEWSROOM_SUBSCRIBERS = [
     # The search index is a table beside the stories: rewritten in the same transaction, so

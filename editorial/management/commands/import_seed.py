@@ -1,4 +1,8 @@
-"""manage.py import_seed FILE: rebuild a saved story page, and the stories it links to, as data."""
+"""manage.py import_seed FILE: rebuild a saved story page, and the stories it links to, as data.
+
+Each story comes in through the desk's editing door (editorial.editing.save_story), like an
+edit in the admin: saved whole with its bylines, photos and links, kept as its first version
+and announced, so the search index, the page cache, static files and the CDN know it."""
 
 import hashlib
 import html
@@ -8,7 +12,6 @@ from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles.events import Placement, StoryChanged, announce
 from articles.models import (
     Article,
     ArticleImage,
@@ -22,6 +25,7 @@ from articles.models import (
 )
 from articles.renditions import ensure_renditions, placeholder_png
 from articles.seed_parser import SeedFormatError, parse_page
+from editorial import editing
 
 
 def _key(*parts):
@@ -56,20 +60,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{verb} 「{page.headline}」 ({created.pk if created else '-'})"))
 
     def build(self, page, options):
-        """The story and the stories it links to, each new one announced once it is whole.
-
-        Imported stories are new, so there is no edit to check or version to keep (the desk
-        keeps the imported text as a version at its first edit); editorial.editing sits above
-        this app, so the command announces its stories itself, like the door does.
-        """
+        """The story and the stories it links to (those first), each through the editing door."""
         key = _key(page.outlet, page.published_at.isoformat(), page.headline)
         if Article.objects.filter(import_key=key).exists():
             return None
-        self.created = []
         section, _ = Section.objects.get_or_create(
             slug=options["section_slug"], defaults={"name": options["section"]}
         )
-        article = Article.objects.create(
+        article = Article(
             import_key=key,
             headline=page.headline,
             section=section,
@@ -84,18 +82,22 @@ class Command(BaseCommand):
             first_review_editor=self.person(page.first_review_editor),
             responsible_editor=self.person(page.responsible_editor),
         )
-        for position, byline in enumerate(page.bylines):
-            Byline.objects.create(article=article, person=self.person(byline.name), role=byline.role, position=position)
-        for position, photo in enumerate(page.photos):
-            image = self.placeholder(_key(key, "photo", position), caption=photo.caption)
-            ArticleImage.objects.create(article=article, image=image, position=position)
-        for position, item in enumerate(page.related):
-            RelatedLink.objects.create(article=article, target=self.linked_story(item, section), position=position)
-        for position, item in enumerate(page.recommended):
-            Recommendation.objects.create(article=article, target=self.linked_story(item, section), position=position)
-        for story in [*self.created, article]:
-            announce(StoryChanged(story_id=story.pk, what="import", after=Placement.of(story), content_changed=True))
-        return article
+        related = [self.linked_story(item, section) for item in page.related]
+        recommended = [self.linked_story(item, section) for item in page.recommended]
+
+        def with_its_parts(story):
+            story.save()
+            for position, byline in enumerate(page.bylines):
+                Byline.objects.create(article=story, person=self.person(byline.name), role=byline.role, position=position)
+            for position, photo in enumerate(page.photos):
+                image = self.placeholder(_key(key, "photo", position), caption=photo.caption)
+                ArticleImage.objects.create(article=story, image=image, position=position)
+            for position, target in enumerate(related):
+                RelatedLink.objects.create(article=story, target=target, position=position)
+            for position, target in enumerate(recommended):
+                Recommendation.objects.create(article=story, target=target, position=position)
+
+        return editing.save_story(article, with_its_parts, actor=None, what="import")
 
     def outlet(self, name):
         if not name:
@@ -130,7 +132,7 @@ class Command(BaseCommand):
         thumbnail = None
         if item.image_filename:
             thumbnail = self.placeholder(_key(key, "thumbnail"), original_filename=item.image_filename)
-        story = Article.objects.create(
+        story = Article(
             import_key=key,
             headline=item.headline,
             summary=item.summary,
@@ -140,5 +142,4 @@ class Command(BaseCommand):
             status=Article.Status.PUBLISHED,
             published_at=item.published_at,
         )
-        self.created.append(story)
-        return story
+        return editing.save_story(story, lambda new: new.save(), actor=None, what="import")
