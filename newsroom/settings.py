@@ -50,6 +50,9 @@ Page cache:          NEWSROOM_PAGE_CACHE_SECONDS.
 Logging:             LOG_FORMAT ("text", the default, or "json": one JSON object per log
                      line), LOG_LEVEL, NEWSROOM_CDN_LOG_LEVEL.
 Login throttling:    NEWSROOM_LOGIN_FAILURE_LIMIT, NEWSROOM_LOGIN_COOLOFF_MINUTES.
+Background tasks:    NEWSROOM_TASKS_BACKEND ("database", the default: a queue table in this
+                     database and `manage.py db_worker`; "rq": Redis at REDIS_URL; "immediate":
+                     no worker, the work runs in the web process after the commit).
 """
 
 import os

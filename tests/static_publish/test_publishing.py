@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delivery import static_publish
-from articles.models import Article, Byline, Recommendation, RelatedLink
+from articles.models import Article, Byline, Person, Recommendation, RelatedLink
 from editorial import workflow
 from tests import factories
 from tests.articles.readers import scheduled
@@ -256,3 +256,20 @@ def test_pages_showing_it_in_automatic_recommendations_follow_an_edit_and_a_with
     assert "自动推荐的稿件" not in page.read_text(encoding="utf-8")
     assert "同栏目的旧稿件" in page.read_text(encoding="utf-8")
     assert neighbour.pk
+
+
+def test_a_first_sign_off_makes_the_editor_a_person_without_rendering_their_page(static_root, commit, monkeypatch):
+    """The 责任编辑 becomes a Person at their first sign-off; no page shows them yet, so no
+    page of theirs is rendered (it used to be, as a 404, inside the editor's request)."""
+    people = factories.desk()
+    draft = factories.draft(headline="第一次签发的稿件", section=factories.section(slug="local"))
+    workflow.submit(draft, actor=people["chief"])
+    workflow.pass_first_review(draft, actor=people["reviewer"])
+    rendered = []
+    real_publish = static_publish.publish
+    monkeypatch.setattr(static_publish, "publish", lambda urls, **kw: rendered.extend(urls) or real_publish(urls, **kw))
+    commit(lambda: workflow.sign_off(draft, actor=people["editor"]))
+    person = Person.objects.get(user=people["editor"])
+    assert draft.get_absolute_url() in rendered
+    assert f"/people/{person.pk}/" not in rendered
+    assert not file_of(static_root, f"/people/{person.pk}/").exists()
