@@ -252,3 +252,24 @@ def test_the_subscriber_ignores_changes_no_reader_saw(newsroom, django_capture_o
     with django_capture_on_commit_callbacks() as callbacks:
         subscribers.story_changed(changed(newsroom["draft"]))
     assert callbacks == []
+
+
+def test_every_key_a_page_records_is_one_some_change_bumps(newsroom, client, settings):
+    """Views name what they show (response.dependency_keys); the registry names what a change
+    bumps. A key a page records that no change can bump would keep that page forever."""
+    from articles.events import SharedChanged as Shared
+    from articles.models import Image, Outlet, Person
+    from taggit.models import Tag
+
+    recorded = set()
+    for url in [*registry.every_url(), "/search/?q=%E6%96%B0%E9%97%BB"]:
+        response = client.get(url)
+        recorded |= set(getattr(response, "dependency_keys", ()) or ())
+    assert recorded, "the pages record their keys"
+    bumped = {registry.SITE}
+    for article in Article.objects.all():
+        bumped |= registry.keys_for(registry.shown(article))
+    for kind, model in [("section", Section), ("tag", Tag), ("person", Person), ("image", Image), ("outlet", Outlet)]:
+        for pk in model.objects.values_list("pk", flat=True):
+            bumped |= registry.keys_for(Shared(kind=kind, pk=pk))
+    assert recorded - bumped == set()
