@@ -61,9 +61,7 @@ def sample_stories(db):
         "过长的拉丁词": "<p>" + "x" * 3000 + " 正常结尾</p>",
     }
     for headline, body in bodies.items():
-        story = factories.published_story(headline=headline, summary=f"{headline}的摘要")
-        story.body = body
-        story.save()
+        factories.published_story(headline=headline, summary=f"{headline}的摘要", body=body)
     return Article.objects.all()
 
 
@@ -75,9 +73,7 @@ def test_saved_stories_hold_the_vector_postgresql_computes(sample_stories):
 
 
 def test_editing_a_story_rewrites_its_vector(sample_stories):
-    story = sample_stories.get(headline="科学计数法与拉丁文")
-    story.headline = "泉城夜景"
-    story.save()
+    story = factories.edit(sample_stories.get(headline="科学计数法与拉丁文"), headline="泉城夜景")
     stored, computed = stored_and_computed()[story.pk]
     assert stored == computed and "'泉城':1A" in stored and "'科学':1A" not in stored
 
@@ -100,9 +96,7 @@ def test_the_migration_keeps_every_vector_in_both_directions(sample_stories):
         )
         assert cursor.fetchone()[0] == ""
     # Still an ordinary column: saving writes it.
-    story = sample_stories.first()
-    story.headline = "迁移之后"
-    story.save()
+    story = factories.edit(sample_stories.first(), headline="迁移之后")
     assert "'迁移':" in stored_vectors()[story.pk]
 
 

@@ -47,9 +47,7 @@ def test_nginx_keeps_no_page_the_cdn_may_fetch_again_after_a_purge(behind_nginx,
     assert "s-maxage=3600" in second.headers["Cache-Control"]  # the CDN still keeps it long
     assert "X-Accel-Expires" not in second.headers  # meant for nginx alone
     with purge.batch(), transaction.atomic():
-        article = Article.objects.get(pk=story.pk)
-        article.headline = "更正后的标题"
-        article.save()
+        factories.edit(story, headline="更正后的标题")
     assert f"/stories/{story.pk}/" in http_purge.purged_paths()
     # What the CDN gets when it comes back for the page right after the purge:
     assert "更正后的标题" in behind_nginx(story.get_absolute_url()).data.decode()

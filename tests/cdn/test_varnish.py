@@ -13,6 +13,7 @@ from django.db import transaction
 
 from articles.models import Article
 from cdn import purge
+from editorial.shared import announce_shared_change
 from tests import factories
 
 from .conftest import free_port
@@ -75,10 +76,7 @@ def story():
 def change(article, **fields):
     """An editor's change, committed, its purge sent as a request's would be."""
     with purge.batch(), transaction.atomic():
-        article = Article.objects.get(pk=article.pk)
-        for name, value in fields.items():
-            setattr(article, name, value)
-        article.save()
+        factories.edit(article, **fields)
 
 
 def test_varnish_keeps_pages_and_drops_a_story_the_moment_it_changes(varnish, story):
@@ -111,7 +109,9 @@ def test_a_ban_by_key_drops_every_page_carrying_it(varnish, settings, story):
     section = story.section
     with purge.batch(), transaction.atomic():
         section.name = "本地新闻"
-        section.save()  # the navigation on every page changes: key "site"
+        section.save()
+        # What the section admin announces: the navigation on every page changes (key "site").
+        announce_shared_change("section", section.pk, slugs=(section.slug,))
     assert varnish(second_page).headers["X-Cache"] == "miss"
 
 
