@@ -54,7 +54,7 @@ def deliver(event_dict):
     push(registry.urls_for(event), keys, story_ids=story_ids, reason=reason)
     if static_publish.enabled():
         for url_name, group in registry.groups_for(event):
-            tasks.enqueue_later(tasks.refresh_pages_showing, url_name, group)
+            tasks.refresh_group_later(url_name, group)
         if registry.SITE in keys:
             tasks.enqueue_later(tasks.rebuild_static_site)
 

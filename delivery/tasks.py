@@ -31,9 +31,11 @@ def deliver_change(event):
 
 
 # Wide refreshes wait behind every change's own delivery, and are cut in chunks so that a
-# delivery queued meanwhile runs between two of them, not after the whole group.
+# delivery queued meanwhile runs between two of them, not after the whole group: a chunk of
+# story pages costs well under a second, inside the two seconds a publish may take to reach
+# files and the CDN.
 WIDE_PRIORITY = -50
-WIDE_CHUNK = 200
+WIDE_CHUNK = 20
 
 
 @task
@@ -59,6 +61,21 @@ def rebuild_static_site():
 
     if static_publish.enabled() and static_publish.site_marked_stale():
         static_publish.rebuild()
+
+
+def refresh_group_later(url_name, group):
+    """Queue the rewrite of a wide group of pages, unless one that has not started yet is
+    already waiting: it will read the stories as they are when it runs, this change included.
+    (A group whose rewrite is under way gets a new one: its first chunks are already written.)"""
+    if queued_in_database(refresh_pages_showing):
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        path = f"{refresh_pages_showing.func.__module__}.{refresh_pages_showing.func.__qualname__}"
+        waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=path)
+        if any(row["args"][:2] == [url_name, group] and row["args"][2:] in ([], [None]) for row in waiting.values_list("args_kwargs", flat=True)):
+            return None
+    return enqueue_later(refresh_pages_showing, url_name, group)
 
 
 def enqueue_later(task_, *args):

@@ -221,3 +221,26 @@ def test_without_a_queue_the_work_is_done_once_the_change_commits(settings, deli
         workflow.withdraw(other, actor=desk["editor"], reason="核实有误")
         raise RuntimeError("the change is abandoned")
     assert page_file(static_root, story).exists()  # a withdrawal would have removed it
+
+
+def test_the_automatic_recommendations_of_a_section_are_rewritten_once_for_several_sign_offs(
+    client, desk, database_queue, static_root
+):
+    """Each new story joins the automatic 推荐阅读 of every story page in its section: the rewrite
+    of those pages waits behind the sign-offs' own deliveries, queued once however many
+    sign-offs come before it starts, and then brings every page up to date."""
+    section = factories.section(slug="local")
+    older = [factories.published_story(headline=f"旧稿{n}", section=section) for n in range(3)]
+    stories = []
+    for n in range(3):
+        article = Article.objects.create(headline=f"新稿{n}", body="<p>正文。</p>", section=section, created_by=desk["writer"])
+        workflow.submit(article, actor=desk["writer"])
+        workflow.pass_first_review(article, actor=desk["reviewer"])
+        stories.append(sign_off_in_admin(client, desk["editor"], article))
+    run_worker()  # the three deliveries first (higher priority), then what they queued
+    assert DBTaskResult.objects.exclude(status=TaskResultStatus.SUCCESSFUL).count() == 0
+    rewrites = [row.args_kwargs["args"][1] for row in DBTaskResult.objects.filter(task_path__endswith="refresh_pages_showing")]
+    assert rewrites == [f"section:{section.pk}"]
+    for page in older:
+        text = page_file(static_root, page).read_text(encoding="utf-8")
+        assert all(story.headline in text for story in stories), page.headline
