@@ -14,3 +14,5 @@ class ArticlesConfig(AppConfig):
         pre_save.connect(vector_follows_terms, sender=SearchEntry, dispatch_uid="search-vector-follows-terms")
         # A photo's original and renditions leave the media storage with it.
         from . import photo_files  # noqa: F401
+        # Every tag gets a non-empty slug, however it is made (articles/tags.py).
+        from . import tags  # noqa: F401

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .text import clean_text
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Where a saved page's lines end. Not str.splitlines(): it also ends a line at U+000B or
+# U+2028, which a word processor leaves inside a line (the text rule makes them a space).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 # Whitespace a Chinese web page uses for indentation: spaces, ideographic space, no-break space.
 INDENT = " \t\u3000\u00a0\u2002\u2003"
@@ -151,8 +157,14 @@ def _year_for(month, day, reference):
 
 
 def parse_page(text, known_outlets=()):
-    """Parse the text of a saved story page; raise SeedFormatError on anything unexpected."""
-    lines = text.splitlines()
+    """Parse the text of a saved story page; raise SeedFormatError on anything unexpected.
+
+    Each line follows the newsroom's text rule (articles.text): a U+000B or U+2028 pasted
+    inside a line is a space there, not a new line, and control characters are dropped.
+    """
+    lines = [clean_text(line) for line in _LINE_END.split(text)]
+    if lines and lines[-1] == "":
+        lines.pop()  # the file's final line end, as str.splitlines() reads it
     numbered = list(enumerate(lines, start=1))
     if not any(_clean(line) for line in lines):
         raise SeedFormatError(1, "the file is empty; expected the headline on the first line")

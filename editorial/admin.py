@@ -27,6 +27,7 @@ from articles.models import (
     RelatedLink,
     Section,
 )
+from articles.text import TextRuleModelForm
 from taggit.models import Tag
 
 
@@ -84,6 +85,7 @@ class AnnouncesSharedChange:
 
 @admin.register(Section)
 class SectionAdmin(AnnouncesSharedChange, admin.ModelAdmin):
+    form = TextRuleModelForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name", "slug"]
@@ -97,6 +99,7 @@ class SectionAdmin(AnnouncesSharedChange, admin.ModelAdmin):
 
 @admin.register(Outlet)
 class OutletAdmin(AnnouncesSharedChange, admin.ModelAdmin):
+    form = TextRuleModelForm
     list_display = ["name", "url"]
     search_fields = ["name"]
     shared_kind = "outlet"
@@ -104,6 +107,7 @@ class OutletAdmin(AnnouncesSharedChange, admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(AnnouncesSharedChange, admin.ModelAdmin):
+    form = TextRuleModelForm
     list_display = ["name", "user"]
     list_select_related = ["user"]
     search_fields = ["name", "user__username"]
@@ -158,6 +162,7 @@ if admin.site.is_registered(Tag):
     # the same pages, announcing what they change.
 
     class TagAdmin(AnnouncesSharedChange, type(admin.site.get_model_admin(Tag))):
+        form = TextRuleModelForm
         shared_kind = "tag"
 
         def public_slugs(self, obj):
@@ -222,6 +227,7 @@ class ArticleImageInline(StoryInlineMixin, admin.StackedInline):
 
 class RelatedLinkInline(StoryInlineMixin, admin.StackedInline):
     model = RelatedLink
+    form = TextRuleModelForm
     fk_name = "article"
     extra = 0
     autocomplete_fields = ["target", "outlet"]

@@ -1,4 +1,8 @@
-"""Admin forms for stories: the rich-text body, the stale-edit check, corrections, photos."""
+"""Admin forms for stories: the rich-text body, the stale-edit check, corrections, photos.
+
+Every text field of these forms follows the newsroom's text rule (articles.text): control
+characters and bidi controls never reach the database, and a tag list is split and
+limited by articles.tags.parse_tags (settings.TAGGIT_TAGS_FROM_STRING)."""
 
 from html import unescape
 
@@ -12,6 +16,10 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from articles.forms import ImageForm, PhotoField, upload_without_location
 from articles.models import Article, ArticleImage, Image
 from articles.photo_files import make_renditions_after_commit
+from articles.text import TextRuleFormMixin
+
+# Imported for its receiver: no tag is saved without a slug, whichever door made it.
+from articles import tags  # noqa: F401
 
 from . import revisions
 from .shared import announce_shared_change
@@ -47,7 +55,7 @@ def plain_text(value):
     return unescape(nh3.clean(value, tags=set(), attributes={})).strip()
 
 
-class ArticleAdminForm(forms.ModelForm):
+class ArticleAdminForm(TextRuleFormMixin, forms.ModelForm):
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     correction_note = forms.CharField(
         label=_("Correction note (更正说明)"),
@@ -145,7 +153,7 @@ class PlainPhotoTextMixin:
         return plain_text(self.cleaned_data.get("alt_text"))
 
 
-class ArticleImageForm(PlainPhotoTextMixin, forms.ModelForm):
+class ArticleImageForm(TextRuleFormMixin, PlainPhotoTextMixin, forms.ModelForm):
     """A photo on the story: pick an existing image or upload one, with caption, credit, alt text."""
 
     upload = PhotoField(label=_("Upload a photo"), required=False)
@@ -207,6 +215,6 @@ class ArticleImageForm(PlainPhotoTextMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
-class ImageAdminForm(PlainPhotoTextMixin, ImageForm):
+class ImageAdminForm(TextRuleFormMixin, PlainPhotoTextMixin, ImageForm):
     """The photo library's form: the upload checks of ImageForm, and captions,
     credits and alt texts kept as plain text."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
+from articles.text import clean_text
 
 from . import editing, queues, revisions, roles, workflow
 from .models import EditingSession, ReviewEvent, Revision
@@ -55,7 +56,7 @@ def transition(request, pk, step):
     if step not in workflow.BUTTON_STEPS:
         raise Http404
     article = _article_for(request, pk)
-    reason = request.POST.get("reason", "")
+    reason = clean_text(request.POST.get("reason", ""), multiline=True)
     try:
         if step == "submit":
             workflow.submit(article, actor=request.user)
@@ -133,7 +134,7 @@ def restore(request, pk):
         raise Http404
     revision = get_object_or_404(Revision, article=article, number=int(number))
     try:
-        article = editing.restore(article, revision, actor=request.user, note=request.POST.get("note", ""))
+        article = editing.restore(article, revision, actor=request.user, note=clean_text(request.POST.get("note", ""), multiline=True))
     except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
         text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
         messages.error(request, text)

@@ -294,6 +294,10 @@ NEWSROOM_RENDITIONS = {
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "新闻网")
 NEWSROOM_SEPARATION_OF_DUTIES = env_bool("NEWSROOM_SEPARATION_OF_DUTIES", default=True)
 
+# Tag lists split on , ， 、 ; ； and line breaks, each name cleaned and limited (articles/tags.py).
+TAGGIT_TAGS_FROM_STRING = "articles.tags.parse_tags"
+TAGGIT_STRING_FROM_TAGS = "articles.tags.format_tags"
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 

@@ -1,4 +1,8 @@
-"""RSS 2.0 and Atom feeds: the whole site, each section, each tag. Newest live stories only."""
+"""RSS 2.0 and Atom feeds: the whole site, each section, each tag. Newest live stories only.
+
+Every text printed into a feed passes articles.text.clean_text: XML 1.0 forbids control
+characters, and Django's feed writer raises on them, so one stored before the text rule
+existed would otherwise stop every feed carrying the story. Ordinary text is unchanged."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -9,6 +13,7 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from articles.models import Article, Section
+from articles.text import clean_text
 from delivery import registry as deps
 from delivery.cache import cached_page
 
@@ -21,7 +26,7 @@ class LatestStoriesFeed(Feed):
     description = "最新新闻"
 
     def title(self, obj=None):
-        return settings.NEWSROOM_SITE_NAME
+        return clean_text(settings.NEWSROOM_SITE_NAME)
 
     def link(self, obj=None):
         return reverse("articles:home")
@@ -33,11 +38,11 @@ class LatestStoriesFeed(Feed):
         return self.stories(obj).select_related("section", "outlet").order_by("-published_at", "-pk")[:FEED_ITEMS]
 
     def item_title(self, item):
-        return item.headline
+        return clean_text(item.headline)
 
     def item_description(self, item):
         # Feed readers render the description as HTML; the summary is plain text.
-        return escape(item.summary)
+        return escape(clean_text(item.summary, multiline=True))
 
     def item_pubdate(self, item):
         return item.published_at
@@ -46,15 +51,23 @@ class LatestStoriesFeed(Feed):
         return max(item.updated_at, item.published_at)
 
     def item_author_name(self, item):
-        return item.author_line or None
+        return clean_text(item.author_line) or None
 
     def item_categories(self, item):
-        return [item.section.name] if item.section_id else []
+        return [clean_text(item.section.name)] if item.section_id else []
 
     def item_guid(self, item):
         return reverse("articles:detail", kwargs={"pk": item.pk})
 
     item_guid_is_permalink = False
+
+    def get_feed(self, obj, request):
+        """The feed, each story's RSS <guid> and Atom <id> made absolute on the origin its
+        links get (the request's; static publishing builds that from its public origin)."""
+        feed = super().get_feed(obj, request)
+        for entry in feed.items:
+            entry["unique_id"] = request.build_absolute_uri(entry["unique_id"])
+        return feed
 
 
 class LatestStoriesAtomFeed(LatestStoriesFeed):
@@ -67,14 +80,14 @@ class SectionFeed(LatestStoriesFeed):
         return get_object_or_404(Section, slug=slug)
 
     def title(self, obj=None):
-        return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"
+        return clean_text(f"{obj.name} - {settings.NEWSROOM_SITE_NAME}")
 
     def link(self, obj=None):
         return obj.get_absolute_url()
 
     def description(self, obj=None):
         # Some readers render a channel's description as HTML too; names are plain text.
-        return escape(obj.description or obj.name)
+        return escape(clean_text(obj.description or obj.name, multiline=True))
 
     def stories(self, obj):
         return Article.objects.published().filter(section=obj)
@@ -84,7 +97,7 @@ class SectionAtomFeed(SectionFeed):
     feed_type = Atom1Feed
 
     def subtitle(self, obj=None):
-        return obj.description or obj.name
+        return clean_text(obj.description or obj.name, multiline=True)
 
 
 class TagFeed(LatestStoriesFeed):
@@ -94,13 +107,13 @@ class TagFeed(LatestStoriesFeed):
         return public_tag(slug)
 
     def title(self, obj=None):
-        return f"{obj.name} - {settings.NEWSROOM_SITE_NAME}"
+        return clean_text(f"{obj.name} - {settings.NEWSROOM_SITE_NAME}")
 
     def link(self, obj=None):
         return reverse("articles:tag", kwargs={"slug": obj.slug})
 
     def description(self, obj=None):
-        return escape(f"标签:{obj.name}")
+        return escape(clean_text(f"标签:{obj.name}"))
 
     def stories(self, obj):
         return Article.objects.published().filter(tags=obj)
@@ -110,7 +123,7 @@ class TagAtomFeed(TagFeed):
     feed_type = Atom1Feed
 
     def subtitle(self, obj=None):
-        return f"标签:{obj.name}"
+        return clean_text(f"标签:{obj.name}")
 
 
 def _cached(feed_class, keys_for):
