@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.validators import FileExtensionValidator, get_available_image_extensions
 from django.utils.translation import gettext_lazy as _
 
 from newsroom.storage import storage_problem
@@ -19,6 +20,18 @@ class PhotoField(forms.ImageField):
     newsroom's checks run first so the editor learns whether the file was too big,
     not a photo, damaged or too many pixels.
     """
+
+    # Django's own check of the name, with a message naming the formats the newsroom
+    # keeps rather than the seventy-odd that Pillow can read.
+    default_validators = [
+        FileExtensionValidator(
+            allowed_extensions=get_available_image_extensions(),
+            message=_(
+                "Only JPEG, PNG, WebP or GIF photos can be uploaded; this file's name does not "
+                "end like one (.jpg, .jpeg, .png, .webp or .gif)."
+            ),
+        )
+    ]
 
     def to_python(self, data):
         if data is not None and data is not False:

@@ -46,6 +46,10 @@ def validate_photo_upload(value):
             code="file_too_large",
             params={"size": filesizeformat(size), "max": filesizeformat(max_bytes)},
         )
+    if size == 0:
+        # Said plainly: Pillow would call it "not a photo", which sends the editor looking
+        # for a format problem when the upload simply carried nothing.
+        raise ValidationError(_("This file is empty (0 bytes); please choose the photo again."), code="empty_file")
 
     position = value.tell() if hasattr(value, "tell") else None
     try:
@@ -106,6 +110,6 @@ def _too_many_pixels():
 
 def _not_a_photo():
     return ValidationError(
-        _("Only JPEG, PNG, WebP or GIF photos can be uploaded; this file is not one of them (SVG is not accepted)."),
+        _("Only JPEG, PNG, WebP or GIF photos can be uploaded; this file is not one of them."),
         code="unsupported_format",
     )

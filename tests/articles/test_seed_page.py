@@ -34,7 +34,6 @@ def test_story_page_prints_every_element_in_the_seed_order(seed_page):
         '<h1 class="headline">“历城书记论坛”精彩开讲</h1>',
         ">2018-05-15 16:08:00</time>",
         "来源: 大众网",
-        "作者:",
         "历城区委书记吴承丙在启动仪式上致辞",
         "5月15,围绕如何推进基层协商民主主题,历城区组织举办了书记论坛活动</span>",
         "历城区策划并首创的“历城书记论坛”正式开讲</span>",
