@@ -9,7 +9,7 @@ from newsroom.storage import storage_problem
 
 from .models import Image
 from .photo_files import make_renditions_after_commit
-from .photo_metadata import without_location
+from .photo_metadata import without_metadata
 from .validators import mark_checked, validate_photo_upload
 
 
@@ -56,7 +56,7 @@ class PhotoField(forms.ImageField):
 
 class ImageForm(forms.ModelForm):
     """A photo with its caption and credit; the file must pass validate_photo_upload,
-    and is stored without the location the camera wrote into it."""
+    and is stored without the metadata, comments or trailing bytes it came with."""
 
     class Meta:
         model = Image
@@ -64,7 +64,7 @@ class ImageForm(forms.ModelForm):
         field_classes = {"file": PhotoField}
 
     def clean_file(self):
-        return upload_without_location(self.cleaned_data.get("file"))
+        return upload_without_metadata(self.cleaned_data.get("file"))
 
     def save(self, commit=True):
         adding = self.instance._state.adding
@@ -75,18 +75,23 @@ class ImageForm(forms.ModelForm):
         return image
 
 
-def upload_without_location(upload):
-    """A new upload as it will be stored: without the GPS, XMP or IPTC the camera wrote into it.
+def upload_without_metadata(upload):
+    """A new upload as it will be stored: the same picture without the personal metadata,
+    comments, text or trailing bytes it came with (articles.photo_metadata).
 
     Anything that is not a fresh upload (unchanged on edit, or cleared) passes through.
     """
     if not isinstance(upload, UploadedFile):
         return upload
     upload.seek(0)
-    cleaned = without_location(upload.read())
+    cleaned = without_metadata(upload.read())
     upload.seek(0)
     if cleaned is None:
         return upload
     stripped = SimpleUploadedFile(upload.name, cleaned, upload.content_type)
     mark_checked(stripped)
     return stripped
+
+
+# The name the story form's photo inline (editorial.forms) imports.
+upload_without_location = upload_without_metadata

@@ -125,6 +125,17 @@ class ImageAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     readonly_fields = ["preview", "width", "height", "original_filename", "is_placeholder"]
     fields = ["file", "preview", "caption", "credit", "alt_text", "width", "height", "original_filename", "is_placeholder"]
 
+    def save_model(self, request, obj, form, change):
+        """A photo added here is its uploader's, as one uploaded with a story is: it stays in
+        their library and photo picker. A new file's own name is kept for searching (the
+        stored file gets a random one)."""
+        upload = form.cleaned_data.get("file")
+        if upload and "file" in form.changed_data:
+            obj.original_filename = upload.name[:255]
+        if not change and obj.uploaded_by_id is None:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
     def get_queryset(self, request):
         """Editors see the whole library; a reporter sees the photos they uploaded, those on
         their own stories, and those already printed on published stories (by id or search,
