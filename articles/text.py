@@ -54,14 +54,15 @@ def follow_text_rule(field):
     """Make the form field `field` clean its value with `clean_text` before validating it.
 
     A field shown as a text area is multi-line; any other text field is single-line.
-    Fields that are not text (numbers, dates, choices, files, JSON) are left alone, and so
-    is a tag list: articles.tags.parse_tags cleans each tag, after splitting on line breaks.
+    A tag list counts as multi-line: line breaks separate tags (articles.tags.parse_tags
+    then cleans each name). Fields that are not text (numbers, dates, choices, files, JSON)
+    are left alone.
     """
-    if not isinstance(field, forms.CharField) or isinstance(field, (forms.JSONField, TagField)):
+    if not isinstance(field, forms.CharField) or isinstance(field, forms.JSONField):
         return field
     if getattr(field, "_follows_text_rule", False):
         return field
-    multiline = isinstance(field.widget, forms.Textarea)
+    multiline = isinstance(field.widget, forms.Textarea) or isinstance(field, TagField)
     to_python = field.to_python
 
     def cleaned_to_python(value):

@@ -136,3 +136,10 @@ def test_tags_stored_with_an_empty_slug_get_one_from_the_migration(people):
     migration = importlib.import_module("articles.migrations.0012_tags_without_slug_get_one")
     migration.fill_empty_slugs(apps, None)
     assert Tag.objects.get(name="🔥").slug == fallback_slug("🔥")
+
+
+def test_a_nul_in_the_tag_list_is_dropped_like_in_every_other_field():
+    """Pasted text may carry NUL; the tag list loses it as every other field does."""
+    from editorial.forms import ArticleAdminForm
+
+    assert ArticleAdminForm().fields["tags"].clean("泉\x00城, 历城") == ["泉城", "历城"]
