@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker test deps dev-deps migrate demo check bench bench-signoff clean
+.PHONY: run worker test deps dev-deps migrate demo check validate bench bench-signoff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ test: dev-deps
 check: dev-deps
 	SECRET_KEY=tests-only-not-a-secret $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=tests-only-not-a-secret $(BIN)/python manage.py check
+
+# `make validate`: the W3C Nu Html Checker (vnu.jar from npm, needs Java) on one page of each kind
+# (tests/readers/test_html_validates.py). `make test` runs it too once node_modules has the jar.
+validate: dev-deps
+	@command -v java >/dev/null || { echo "validate: Java is missing (Debian: apt-get install default-jre-headless)"; exit 1; }
+	[ -f node_modules/vnu-jar/build/dist/vnu.jar ] || npm ci --no-audit --no-fund --ignore-scripts
+	SECRET_KEY=tests-only-not-a-secret $(BIN)/python -m pytest -q tests/readers/test_html_validates.py
 
 # `make bench`: gunicorn + PostgreSQL + wrk on 127.0.0.1; see bench/run.py for options, e.g.
 #   make bench BENCH_SIZES=10000,100000,1000000 BENCH_DURATION=20 BENCH_CONNECTIONS=16
