@@ -60,7 +60,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{verb} 「{page.headline}」 ({created.pk if created else '-'})"))
 
     def build(self, page, options):
-        """The story and the stories it links to (those first), each through the editing door."""
+        """The story and the stories it links to, each through the editing door."""
         key = _key(page.outlet, page.published_at.isoformat(), page.headline)
         if Article.objects.filter(import_key=key).exists():
             return None
@@ -82,11 +82,11 @@ class Command(BaseCommand):
             first_review_editor=self.person(page.first_review_editor),
             responsible_editor=self.person(page.responsible_editor),
         )
-        related = [self.linked_story(item, section) for item in page.related]
-        recommended = [self.linked_story(item, section) for item in page.recommended]
 
         def with_its_parts(story):
-            story.save()
+            story.save()  # first, so the model story keeps the first number, as it always had
+            related = [self.linked_story(item, section) for item in page.related]
+            recommended = [self.linked_story(item, section) for item in page.recommended]
             for position, byline in enumerate(page.bylines):
                 Byline.objects.create(article=story, person=self.person(byline.name), role=byline.role, position=position)
             for position, photo in enumerate(page.photos):
