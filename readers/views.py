@@ -317,7 +317,9 @@ def article_detail(request, pk, slug=None):
     shown = {a.pk for a in recommended} | {link.target_id for link in related if link.target_id}
     shown |= {story["pk"] for story in neighbours}
     keys = {deps.story_key(pk) for pk in shown | {article.pk}}
-    keys |= {deps.person_key(b.person_id) for b in bylines}
+    # The people printed on it: its bylines, and its 初审编辑 and 责任编辑 under the text.
+    editors = (article.first_review_editor_id, article.responsible_editor_id)
+    keys |= {deps.person_key(pk) for pk in [*(b.person_id for b in bylines), *editors] if pk}
     keys |= {deps.tag_key(tag.pk) for tag in tags}
     if article.section_id:
         keys.add(deps.section_key(article.section_id))

@@ -168,6 +168,15 @@ def person_renamed(desk, n):
     ))
 
 
+def editor_renamed(desk, n):
+    """The 责任编辑 printed under every story they signed off."""
+    editor = Person.objects.get(user=desk["editor"])
+    _posted(_staff(desk, "chief").post(
+        reverse("admin:articles_person_change", args=[editor.pk]),
+        {"name": "钱责任编辑", "user": desk["editor"].pk, "_save": "1"},
+    ))
+
+
 def section_renamed(desk, n):
     _posted(_staff(desk, "chief").post(
         reverse("admin:articles_section_change", args=[n["local"].pk]),
@@ -231,6 +240,7 @@ WRITES = [
     story_inline_byline,
     photo_library_caption,
     person_renamed,
+    editor_renamed,
     section_renamed,
     outlet_renamed,
     tag_renamed,
