@@ -37,3 +37,11 @@ def _empty_cache():
     clear()
     yield
     clear()
+
+
+@pytest.fixture
+def static_root(settings, tmp_path):
+    """Static publishing turned on, writing under a throwaway folder."""
+    settings.NEWSROOM_STATIC_PUBLISH_ROOT = tmp_path / "site"
+    settings.NEWSROOM_STATIC_PUBLISH_ORIGIN = "http://testserver"
+    return tmp_path / "site"

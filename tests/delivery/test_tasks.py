@@ -47,13 +47,6 @@ def database_queue(settings, delivery_listens):
 
 
 @pytest.fixture
-def static_root(settings, tmp_path):
-    settings.NEWSROOM_STATIC_PUBLISH_ROOT = tmp_path / "site"
-    settings.NEWSROOM_STATIC_PUBLISH_ORIGIN = "http://testserver"
-    return tmp_path / "site"
-
-
-@pytest.fixture
 def cdn(settings):
     """A cache server taking PURGE and BAN on 127.0.0.1, recording what it is told."""
     server = Recorder().start()
