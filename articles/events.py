@@ -28,7 +28,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from .models import Article, Byline
+from .models import Article, ArticleImage, Byline
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,18 @@ class Placement:
     trashed: bool = False
     tag_ids: tuple[int, ...] = ()
     person_ids: tuple[int, ...] = ()
+    image_ids: tuple[int, ...] = ()  # its photos and list thumbnail: readers may fetch them while it is live
 
     @classmethod
     def of(cls, article):
-        """The placement of `article` as stored now (two short reads: its tags and bylines)."""
+        """The placement of `article` as stored now (three short reads: its tags, bylines and photos)."""
         if article is None or article.pk is None:
             return None
         tag_ids = tuple(sorted(article.tags.values_list("pk", flat=True)))
         person_ids = tuple(sorted(set(Byline.objects.filter(article_id=article.pk).values_list("person_id", flat=True))))
+        image_ids = set(ArticleImage.objects.filter(article_id=article.pk).values_list("image_id", flat=True))
+        if article.thumbnail_id:
+            image_ids.add(article.thumbnail_id)
         return cls(
             story_id=article.pk,
             status=article.status,
@@ -60,6 +64,7 @@ class Placement:
             trashed=article.deleted_at is not None,
             tag_ids=tag_ids,
             person_ids=person_ids,
+            image_ids=tuple(sorted(image_ids)),
         )
 
     @property
@@ -74,7 +79,8 @@ class Placement:
     def from_dict(cls, data):
         if data is None:
             return None
-        return cls(**{**data, "tag_ids": tuple(data.get("tag_ids", ())), "person_ids": tuple(data.get("person_ids", ()))})
+        tuples = {name: tuple(data.get(name, ())) for name in ("tag_ids", "person_ids", "image_ids")}
+        return cls(**{**data, **tuples})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
+from .photo_storage import get_photo_storage
 from .sanitize import sanitize_html
 from .validators import validate_photo_upload
 
@@ -127,10 +128,10 @@ class Person(models.Model):
 def photo_upload_to(instance, filename):
     """photos/YYYY/MM/<128 random bits>.<ext>: no one finds a photo by guessing its address.
 
-    A photo of a story not yet published is served by the same media server as every
-    other file; its address is known only to the newsroom until a published page prints
-    it (renditions take their name from the same random stem). The uploader's file name is
-    kept in Image.original_filename, never in the address.
+    Random names are the second lock, not the first: the bytes of a photo no public story
+    prints are kept where no public address reaches (articles.photo_storage), and readers
+    never get an original at all. The uploader's file name is kept in
+    Image.original_filename, never in the address.
     """
     suffix = PurePosixPath(filename).suffix.lower()
     suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
@@ -143,6 +144,7 @@ class Image(models.Model):
     file = models.ImageField(
         _("file"),
         upload_to=photo_upload_to,
+        storage=get_photo_storage,
         width_field="width",
         height_field="height",
         validators=[validate_photo_upload],
@@ -176,6 +178,9 @@ class Image(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Whether readers may fetch its renditions now: a public story prints it. Kept by
+    # delivery.photos, which moves the files to match (articles.photo_storage).
+    is_public = models.BooleanField(_("public"), default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -201,7 +206,9 @@ class Rendition(models.Model):
 
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
     spec = models.CharField(max_length=20)
-    file = models.ImageField(upload_to="renditions/%Y/%m/", width_field="width", height_field="height")
+    file = models.ImageField(
+        upload_to="renditions/%Y/%m/", storage=get_photo_storage, width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
 

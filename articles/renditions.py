@@ -116,6 +116,11 @@ def make_rendition(image, spec, picture=None):
         # Another request made it first; use theirs and drop our copy.
         rendition.file.delete(save=False)
         rendition = Rendition.objects.get(image=image, spec=spec)
+    else:
+        if image.is_public:
+            # New files are written privately (articles.photo_storage); a photo readers
+            # already see gets its new size where readers' address finds it.
+            rendition.file.storage.publish(rendition.file.name)
     return rendition
 
 

@@ -9,15 +9,21 @@ runs `deliver`.
 `deliver` takes the event as a plain dict, so it runs later in a worker (delivery.tasks): it
 names the public addresses showing the change, rewrites their static files and asks the CDN
 to purge them (and the keys).
+
+Photos follow the story (delivery.photos): their files move to readers' place or away from
+it as soon as the change commits, and at a scheduled story's time.
 """
 
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from articles import events
 from cdn import purge
 
 from . import cache as page_cache
-from . import registry, static_publish, tasks
+from . import photos, registry, static_publish, tasks
 
 
 def story_changed(event):
@@ -36,8 +42,22 @@ def story_changed(event):
             page_cache.forget_next_scheduled()
 
     transaction.on_commit(bump)
+    if is_story:
+        follow_photos(event)
     # Static files and the CDN: a task written with the change, run by the worker (delivery/tasks.py).
     tasks.enqueue_after_commit(tasks.deliver_change, payload)
+
+
+def follow_photos(event):
+    """Bring the story's photos (now and before) to its visibility once the change commits,
+    and again at its scheduled time if it has one still to come."""
+    image_ids = photos.images_of(event)
+    photos.sync_after_commit(image_ids, reason=f"story {event.story_id}: photos no longer public")
+    after = event.after
+    if after is not None and after.image_ids and after.status == "scheduled" and after.published_at:
+        when = datetime.fromisoformat(after.published_at)
+        if when > timezone.now():
+            tasks.sync_photos_at(when, after.image_ids)
 
 
 def deliver(event_dict):
@@ -52,6 +72,11 @@ def deliver(event_dict):
         reason = f"{event.kind} {event.pk}"
     keys = registry.keys_for(event)
     push(registry.urls_for(event), keys, story_ids=story_ids, reason=reason)
+    if isinstance(event, events.StoryChanged):
+        # Done already when the change committed, unless that failed: then it happens here.
+        hidden = photos.site_paths(photos.sync(photos.images_of(event)))
+        if hidden:
+            purge.request(hidden, set(), reason=f"{reason}: photos no longer public")
     if static_publish.enabled():
         for url_name, group in registry.groups_for(event):
             tasks.refresh_group_later(url_name, group)

@@ -64,6 +64,28 @@ def rebuild_static_site():
         static_publish.rebuild()
 
 
+@task
+def sync_photos(image_ids):
+    """Bring photos to their stories' visibility (delivery.photos) and have the CDN forget
+    the addresses that stopped answering: queued for a scheduled story's time."""
+    from cdn import purge
+
+    from . import photos
+
+    hidden = photos.site_paths(photos.sync(image_ids))
+    if hidden:
+        purge.request(hidden, set(), reason="photos no longer public")
+
+
+def sync_photos_at(when, image_ids):
+    """Queue `sync_photos` for the moment `when`, once the current transaction commits. A
+    queue that cannot wait until a time (the tests' immediate backend) queues nothing:
+    ``publish_due`` and Django's media view catch up."""
+    if not sync_photos.get_backend().supports_defer:
+        return None
+    return enqueue_after_commit(sync_photos.using(run_after=when), sorted(image_ids))
+
+
 def refresh_group_later(url_name, group):
     """Queue the rewrite of a wide group of pages, unless one that has not started yet is
     already waiting: it will read the stories as they are when it runs, this change included.

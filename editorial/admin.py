@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from . import editing, queues, roles, views as editorial_views, workflow
 from .forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
 from .models import ReviewEvent
+from .photos import photo_url, signed_url
 from .shared import announce_shared_change, stories_printing, stories_tagged
 
 from articles.models import (
@@ -165,7 +166,8 @@ class ImageAdmin(AnnouncesSharedChange, admin.ModelAdmin):
         if not obj.pk or not obj.file:
             return "-"
         rendition = obj.rendition("thumb")
-        return format_html('<img src="{}" width="{}" height="{}" alt="">', rendition.url, rendition.width // 2, rendition.height // 2)
+        url = photo_url(obj, rendition.file.name) if obj.is_public else signed_url(rendition.file.name)
+        return format_html('<img src="{}" width="{}" height="{}" alt="">', url, rendition.width // 2, rendition.height // 2)
 
 
 if admin.site.is_registered(Tag):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import photos, views
 
 app_name = "editorial"
 
 urlpatterns = [
+    path("photo/<str:token>/", photos.private_photo, name="photo"),
     path("<str:token>/", views.shared, name="shared"),
 ]

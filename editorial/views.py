@@ -24,6 +24,7 @@ from articles.models import Article
 from articles.text import clean_text
 
 from . import editing, queues, revisions, roles, workflow
+from .photos import staff_addresses
 from .models import EditingSession, ReviewEvent, Revision
 
 SHARE_SALT = "editorial.share"
@@ -150,7 +151,10 @@ def render_as_public(request, article, data=None, banner=""):
     that is always rolled back, and the view serving the story's public address renders
     it: the same view, template and queries, with nothing stored (and nothing announced).
     """
-    with transaction.atomic():
+    # Never stored in the page cache (an outsider's share link is an anonymous GET), and
+    # photos not public yet are shown through signed addresses (editorial.photos).
+    request.skip_page_cache = True
+    with transaction.atomic(), staff_addresses():
         article = Article.objects.select_for_update().get(pk=article.pk)
         if data is not None:
             revisions.apply_snapshot(article, data, announce=False)

@@ -22,8 +22,42 @@ from storages.utils import clean_name
 logger = logging.getLogger("newsroom.media")
 
 
+PRIVATE_FOLDER = "private"  # articles.photo_storage.PRIVATE: files readers may not fetch
+
+
 class MediaStorage(S3Storage):
     """Photos in an S3-compatible bucket, at public addresses under MEDIA_URL."""
+
+    def _relative_key(self, key):
+        location = self.location.strip("/")
+        return key[len(location) + 1 :] if location and key.startswith(location + "/") else key
+
+    def _is_private(self, key):
+        return self._relative_key(key).split("/", 1)[0] == PRIVATE_FOLDER
+
+    def get_object_parameters(self, name):
+        params = super().get_object_parameters(name)
+        if self.default_acl and self._is_private(name):
+            # Buckets opened to readers by object ACLs (AWS_DEFAULT_ACL=public-read): the
+            # newsroom's private copies are written private all the same.
+            params["ACL"] = "private"
+        return params
+
+    def copy_within(self, source, target):
+        """Copy one object to another name in the bucket, server-side (photo_storage moves
+        a photo between readers' place and the private one this way)."""
+        source_key = self._normalize_name(clean_name(source))
+        target_key = self._normalize_name(clean_name(target))
+        extra = {}
+        if self.default_acl:
+            extra["ACL"] = "private" if self._is_private(target_key) else self.default_acl
+        self.connection.meta.client.copy_object(
+            Bucket=self.bucket_name,
+            Key=target_key,
+            CopySource={"Bucket": self.bucket_name, "Key": source_key},
+            MetadataDirective="COPY",
+            **extra,
+        )
 
     def url(self, name, parameters=None, expire=None, http_method=None):
         if self.querystring_auth or self.custom_domain or parameters or http_method:

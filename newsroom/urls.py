@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.static import serve
 
 admin.site.site_header = _("Newsroom")
 admin.site.site_title = _("Newsroom admin")
@@ -16,6 +15,7 @@ urlpatterns = [
 ]
 
 if settings.NEWSROOM_SERVE_MEDIA or (settings.DEBUG and not settings.NEWSROOM_MEDIA_IN_OBJECT_STORAGE):
-    # Uploaded photos on a single server without a front web server; nginx or
-    # object storage (then MEDIA_URL is the bucket's address) serves them on bigger sites.
-    urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    # Readers' photos on a single server without a front web server (public renditions
+    # only: readers.media); nginx or object storage (then MEDIA_URL is the bucket's
+    # address) serves them on bigger sites.
+    urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/", include("readers.media")))

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.test import TestCase
 from django.utils import timezone
 
 from articles.events import Placement, StoryChanged, announce
@@ -56,6 +57,15 @@ def image(caption="图说", **extra):
 def announced(article, what="import"):
     """Tell the subscribers about `article` as it stands now (a story arriving whole)."""
     announce(StoryChanged(article.pk, what, after=Placement.of(article), content_changed=True))
+    return article
+
+
+def delivered(article, what="import"):
+    """`announced`, with the work subscribers defer until the commit (the page cache, the
+    story's photos, static files, the CDN) done now, as a real commit would: for tests that
+    run inside one transaction and then fetch what readers fetch."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        announced(article, what)
     return article
 
 

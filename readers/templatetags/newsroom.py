@@ -4,12 +4,12 @@ import json
 
 from django import template
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles.renditions import index_entry
+from editorial.photos import photo_url
 
 register = template.Library()
 
@@ -28,7 +28,7 @@ def rendition_info(image, spec):
         index = dict(image.rendition_index or {}, **{spec: entry})
         type(image).objects.filter(pk=image.pk).update(rendition_index=index)
         image.rendition_index = index
-    return {"url": default_storage.url(entry["name"]), "width": entry["width"], "height": entry["height"]}
+    return {"url": photo_url(image, entry["name"]), "width": entry["width"], "height": entry["height"]}
 
 
 @register.simple_tag

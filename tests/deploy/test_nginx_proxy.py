@@ -94,3 +94,25 @@ def test_nginx_serves_static_files_and_never_caches_healthz_or_the_admin(proxy):
         assert "X-Cache-Status" not in headers and headers["Cache-Control"] == "no-store"
         status, headers, _ = fetch(proxy + "/admin/login/")
         assert status == 200 and headers["X-Cache-Status"] in {"MISS", "BYPASS"}
+
+
+def test_nginx_serves_readers_renditions_only_never_originals_or_private_photos(proxy, tmp_path):
+    """The media folder as articles.photo_storage lays it out: a public story's renditions at
+    their names, a draft's under private/, originals under private/ (or, from an older
+    version, at photos/). nginx answers the first kind only."""
+    media = tmp_path / "media"
+    files = {
+        "renditions/2026/12/public-w800-abcd.jpg": 200,
+        "private/renditions/2026/12/draft-w800-abcd.jpg": 404,
+        "private/photos/2026/12/original.jpg": 404,
+        "photos/2026/12/older-original.jpg": 404,
+    }
+    for name in files:
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(b"\xff\xd8\xff\xd9")
+    for name, expected in files.items():
+        status, headers, _ = fetch(f"{proxy}/media/{name}")
+        assert status == expected, name
+        if status == 200:
+            assert headers["Cache-Control"] == "public, max-age=86400, s-maxage=2592000"
+            assert headers["X-Content-Type-Options"] == "nosniff"

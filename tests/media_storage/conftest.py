@@ -119,11 +119,22 @@ class Bucket:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
         return sorted(item["Key"] for page in pages for item in page.get("Contents", ()))
 
-    def read(self, key):
-        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+    def names(self, prefix=""):
+        """The stored names (Image.file, Rendition.file) the bucket holds, in readers' place
+        or in the private one (articles.photo_storage)."""
+        found = (key.removeprefix("private/") for key in self.keys())
+        return sorted(name for name in found if name.startswith(prefix))
 
-    def head(self, key):
-        return self.client.head_object(Bucket=self.name, Key=key)
+    def key_of(self, name):
+        """Where the bucket holds the stored name `name`: its private copy, or readers' one."""
+        keys = set(self.keys())
+        return next(key for key in (f"private/{name}", name) if key in keys)
+
+    def read(self, name):
+        return self.client.get_object(Bucket=self.name, Key=self.key_of(name))["Body"].read()
+
+    def head(self, name):
+        return self.client.head_object(Bucket=self.name, Key=self.key_of(name))
 
     def put(self, key, data):
         self.client.put_object(Bucket=self.name, Key=key, Body=data)

@@ -31,7 +31,8 @@ def story_with_photo():
     photo = Image.objects.create(file=ContentFile(jpeg(), name="forum.jpg"), caption="历城区委书记在启动仪式上致辞")
     story = factories.published_story(headline="“历城书记论坛”精彩开讲", section=factories.section())
     ArticleImage.objects.create(article=story, image=photo)
-    factories.published_story(headline="推荐阅读的新闻", section=story.section, thumbnail=photo)
+    factories.delivered(story)
+    factories.delivered(factories.published_story(headline="推荐阅读的新闻", section=story.section, thumbnail=photo))
     return story, photo
 
 
@@ -77,10 +78,14 @@ def test_story_page_photos_come_from_the_bucket(bucket, client, settings, s3_end
     w1200 = photo.renditions.get(spec="w1200").file.name
     assert f"{settings.MEDIA_URL}{w1200}" in addresses
     assert s3_endpoint in img_src(response)
-    assert set(bucket.keys("renditions/")) >= {r.file.name for r in photo.renditions.all()}
+    assert set(bucket.names("renditions/")) >= {r.file.name for r in photo.renditions.all()}
     # Readers get renditions only; the original is not printed and not served to them.
     assert photo.file.name not in html
     status, _, _ = fetch(f"{settings.MEDIA_URL}{photo.file.name}")
+    assert status in {403, 404}
+    # Nor is the newsroom's private copy, though it exists (the bucket policy covers renditions/ only).
+    assert bucket.key_of(photo.file.name) == f"private/{photo.file.name}"
+    status, _, _ = fetch(f"{settings.MEDIA_URL}private/{photo.file.name}")
     assert status == 403
 
 

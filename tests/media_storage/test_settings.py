@@ -28,7 +28,7 @@ print(json.dumps({
     "staticfiles": settings.STORAGES["staticfiles"]["BACKEND"],
     "media_url": settings.MEDIA_URL,
     "serve_media": settings.NEWSROOM_SERVE_MEDIA,
-    "media_route": any("path>" in str(p.pattern) for p in urls.urlpatterns),
+    "media_route": any("readers.media" in repr(getattr(p, "urlconf_name", "")) for p in urls.urlpatterns),
     "img_src": settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"],
     "boto3_loaded": "boto3" in sys.modules,
 }))

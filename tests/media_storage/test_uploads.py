@@ -67,7 +67,7 @@ def test_reporters_upload_is_stored_in_the_bucket_without_its_location(bucket, r
     assert re.fullmatch(r"photos/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", image.file.name), "a random name, not IMG_0001"
     assert image.original_filename in {"", "IMG_0001.jpg"}
     assert (image.width, image.height) == (640, 480)
-    assert bucket.keys("photos/") == [image.file.name]
+    assert bucket.names("photos/") == [image.file.name]
 
     stored = bucket.read(image.file.name)
     exif = PILImage.open(io.BytesIO(stored)).getexif()
@@ -85,17 +85,17 @@ def test_an_upload_gets_its_renditions_in_the_bucket_at_once_and_they_are_reused
 
     renditions = {rendition.spec: rendition for rendition in image.renditions.all()}
     assert set(renditions) == set(settings.NEWSROOM_RENDITIONS)
-    assert bucket.keys("renditions/") == sorted(rendition.file.name for rendition in renditions.values())
+    assert bucket.names("renditions/") == sorted(rendition.file.name for rendition in renditions.values())
     w480 = PILImage.open(io.BytesIO(bucket.read(renditions["w480"].file.name)))
     assert w480.size == (480, 640), "upright: the EXIF orientation is applied"
     assert ExifTags.IFD.GPSInfo not in w480.getexif() and ExifTags.Base.Make not in w480.getexif()
     image.refresh_from_db()
     assert image.rendition_index["w480"] == {"name": renditions["w480"].file.name, "width": 480, "height": 640}
 
-    before = bucket.keys()
+    before = bucket.names()
     assert image.rendition("w800").pk == renditions["w800"].pk
     commit(image.rendition, "thumb")
-    assert bucket.keys() == before, "made once, then reused"
+    assert bucket.names() == before, "made once, then reused"
 
 
 def test_a_photo_uploaded_with_a_story_goes_to_the_bucket(bucket, client, people, commit):  # noqa: F811
@@ -113,7 +113,7 @@ def test_a_photo_uploaded_with_a_story_goes_to_the_bucket(bucket, client, people
     response = commit(client.post, reverse("admin:articles_article_change", args=[article.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     image = article.photos.get().image
-    assert image.file.name in bucket.keys("photos/")
+    assert image.file.name in bucket.names("photos/")
     assert ExifTags.IFD.GPSInfo not in PILImage.open(io.BytesIO(bucket.read(image.file.name))).getexif()
     assert image.renditions.count() == 4
 
@@ -173,5 +173,5 @@ def test_a_storage_failing_after_the_check_answers_503_and_saves_nothing(bucket,
     assert response.status_code == 503
     assert "nothing was saved" in response.content.decode()
     assert response["Cache-Control"] == "no-store"
-    assert not Image.objects.exists() and bucket.keys() == []
+    assert not Image.objects.exists() and bucket.names() == []
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django_prose_editor.widgets import ProseEditorWidget
 
 from tests import factories
@@ -58,13 +58,16 @@ class TestHeadersOnEveryResponse:
         assert response.status_code == 200
         assert_usual_headers(response)
 
-    def test_uploaded_photo(self, client, settings):
-        # The media URL pattern keeps the MEDIA_ROOT it was imported with; write there.
-        settings.MEDIA_ROOT = resolve(f"{settings.MEDIA_URL}x.jpg").kwargs["document_root"]
+    def test_uploaded_photo(self, client):
+        # Readers get the renditions of a photo a public story prints (readers.media).
         image = factories.image()
-        response = client.get(image.file.url)
-        assert response.status_code == 200
-        assert_usual_headers(response)
+        story = factories.delivered(factories.published_story(thumbnail=image))
+        response = client.get(image.rendition("thumb").url)
+        assert story.is_live and response.status_code == 200
+        # Stricter than a page's policy: an image needs nothing, and never runs as a page.
+        assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert response["X-Content-Type-Options"] == "nosniff" and response["X-Frame-Options"] == "DENY"
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
     def test_static_file(self, client, settings):
         settings.WHITENOISE_USE_FINDERS = True

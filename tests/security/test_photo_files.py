@@ -253,3 +253,35 @@ def test_the_hostile_files_do_carry_what_the_tests_look_for(kind):
 def test_a_photo_with_nothing_to_remove_is_stored_byte_for_byte(reporter, people, media_root):  # noqa: F811
     plain = encoded(noise(), "PNG")
     assert stored(upload_to_library(reporter, people, "plain.png", plain, "image/png")) == plain
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_strip_photo_metadata_cleans_originals_stored_by_an_older_version(kind, db, media_root):
+    """An original stored before uploads were cleaned (written straight to the storage)
+    loses everything personal and hidden, keeps its name and pixels; a second run has nothing to do."""
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    name, build, _ = HOSTILE[kind]
+    upload = build()
+    image = Image.objects.create(file=ContentFile(upload, name=name), caption="旧照片")
+    assert stored(image) == upload, "stored as it came, as an older version did"
+    kept_name = image.file.name
+
+    out = StringIO()
+    call_command("strip_photo_metadata", "--dry-run", stdout=out)
+    assert "1 originals would be cleaned" in out.getvalue() and stored(image) == upload
+
+    call_command("strip_photo_metadata", stdout=out)
+    image.refresh_from_db()
+    data = stored(image)
+    assert image.file.name == kept_name
+    assert_nothing_personal(data)
+    assert SCRIPT.lower().encode() not in data.lower() and HTML_TRAILER.lower() not in data.lower()
+    assert frames_of(data) == frames_of(upload)
+
+    out = StringIO()
+    call_command("strip_photo_metadata", stdout=out)
+    assert "0 originals cleaned" in out.getvalue()

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from newsroom.backup import require_media_storage, stored_files
@@ -44,10 +45,12 @@ class Command(BaseCommand):
         copied_bytes = 0
         missing, differing = [], []
         for name, storage in sorted(files.items()):
-            if not local.exists(name):
+            # A photo's file sits at its name or, not public, under private/ (articles.photo_storage).
+            held = next((where for where in (f"private/{name}", name) if local.exists(where)), None)
+            if held is None:
                 missing.append(name)
                 continue
-            size = local.size(name)
+            size = local.size(held)
             if storage.exists(name):
                 if storage.size(name) == size:
                     present += 1
@@ -59,7 +62,7 @@ class Command(BaseCommand):
                 copied += 1
                 copied_bytes += size
                 continue
-            with local.open(name, "rb") as handle:
+            with local.open(held, "rb") as handle:
                 saved = storage.save(name, File(handle, name=name))
             if saved != name or storage.size(name) != size:
                 raise CommandError(f"{name} was not stored whole under its own name (got {saved}); stopped.")
@@ -81,3 +84,6 @@ class Command(BaseCommand):
         )
         if differing:
             raise CommandError(f"{len(differing)} files differ between {folder} and the storage; see above.")
+        if copied and not dry_run:
+            # Copies are written to the private place; readers get back those of live stories.
+            call_command("sync_photo_visibility", stdout=self.stdout, stderr=self.stderr)

@@ -1,5 +1,6 @@
 """manage.py restore_newsroom IN.tar.gz: load a backup into a freshly migrated, empty database."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from newsroom.backup import restore_backup
@@ -16,6 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, backup, **options):
         manifest = restore_backup(backup)
+        # Restored files are written to the private place; readers get back those of live stories.
+        call_command("sync_photo_visibility", stdout=self.stdout, stderr=self.stderr)
         rows = sum(manifest["models"].values())
         self.stdout.write(
             self.style.SUCCESS(f"Restored {rows} rows and {len(manifest['files'])} files from {backup} ({manifest['created_at']})")
