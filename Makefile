@@ -66,6 +66,7 @@ bench: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
+	$(BIN)/python bench/change_page.py $(BENCH_CHANGE_PAGE_ARGS)
 
 # `make bench-signoff`: the sign-off POST and the time until readers see the story (bench/signoff.py),
 # gunicorn + PostgreSQL + the background worker on 127.0.0.1, e.g. BENCH_SIGNOFF_ARGS="--count 50".

@@ -118,6 +118,7 @@ class SharedChanged:
     what: str = "edit"
     story_ids: tuple[int, ...] = field(default=())  # stories printing it (all of them for section/outlet: see site_wide)
     slugs: tuple[str, ...] = ()  # its public address parts, before and after (a section's or tag's slug)
+    image_ids: tuple[int, ...] = ()  # photos it shows, before and after, whose visibility may change (a topic's lead image)
 
     @property
     def site_wide(self):
@@ -146,6 +147,7 @@ def from_dict(data):
         what=data.get("what", "edit"),
         story_ids=tuple(data.get("story_ids", ())),
         slugs=tuple(data.get("slugs", ())),
+        image_ids=tuple(data.get("image_ids", ())),
     )
 
 

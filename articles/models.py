@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from taggit.managers import TaggableManager
 
 from .photo_storage import get_photo_storage
@@ -58,6 +59,14 @@ class Section(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=False)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    fill_recommendations = models.BooleanField(
+        _("fill recommended reading automatically (自动补足推荐阅读)"),
+        default=True,
+        help_text=_(
+            "Stories of this section fill the 推荐阅读 slots their editors left empty with stories sharing "
+            "a tag, the section or similar text, worked out when the story is published or edited."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -72,10 +81,30 @@ class Section(models.Model):
 
 
 class Outlet(models.Model):
-    """A news outlet (来源): the one that first published a story."""
+    """A news outlet (来源): the one that first published a story.
+
+    `may_reprint` is the approved source list (转载白名单): the newsroom reprints (转载) only
+    from outlets on it, and only the chief editor changes it (editorial.admin, editorial.reprints).
+    """
+
+    class Kind(models.TextChoices):
+        # The kinds of unit the rules on reprinting news name, from the central press down.
+        CENTRAL = "central", _("Central news organisation (中央新闻单位)")
+        PROVINCIAL = "provincial", _("Provincial news organisation (省级新闻单位)")
+        LOCAL = "local", _("Local news organisation (地方新闻单位)")
+        INDUSTRY = "industry", _("Industry news organisation (行业新闻单位)")
+        GOVERNMENT = "government", _("Government body (政府机构)")
+        COMMERCIAL = "commercial", _("Commercial website (商业网站)")
+        OTHER = "other", _("Other (其他)")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     url = models.URLField(_("home page"), blank=True)
+    kind = models.CharField(_("kind of unit"), max_length=20, choices=Kind, default=Kind.OTHER)
+    may_reprint = models.BooleanField(
+        _("on the approved source list (可转载)"),
+        default=False,
+        help_text=_("The newsroom may reprint (转载) this outlet's stories. Only the chief editor changes this."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -244,7 +273,20 @@ class ArticleQuerySet(models.QuerySet):
 
         A scheduled story is live from its time: the query decides, no worker needed.
         """
-        return self.filter(status__in=Article.LIVE_STATUSES, published_at__lte=timezone.now(), deleted_at__isnull=True)
+        return self.filter(live_q())
+
+    def with_shown_status(self):
+        """Annotate `shown_status`: the status as the desk reads it (Article.shown_status).
+
+        A scheduled story whose time has come is live for readers (published()) before
+        `publish_due` records it: it reads as published, by the same rule."""
+        return self.annotate(
+            shown_status=models.Case(
+                models.When(live_q(), then=models.Value(Article.Status.PUBLISHED)),
+                default=models.F("status"),
+                output_field=models.CharField(),
+            )
+        )
 
     def not_trashed(self):
         """Stories outside the trash: what the desk works with."""
@@ -356,6 +398,16 @@ LIVE_STATUSES = ["published", "scheduled"]
 PUBLIC_STATUSES = [*LIVE_STATUSES, "withdrawn"]
 
 
+def live_q(now=None):
+    """The condition for a story readers see at `now` (default: this moment), said once.
+
+    ArticleQuerySet.published() filters by it, with_shown_status() annotates by it, and
+    Article.is_live is the same test on one story in memory."""
+    return models.Q(
+        status__in=LIVE_STATUSES, published_at__lte=now or timezone.now(), deleted_at__isnull=True
+    )
+
+
 class Article(models.Model):
     """A story, from a reporter's draft to a published page."""
 
@@ -366,6 +418,10 @@ class Article(models.Model):
         SCHEDULED = "scheduled", _("Scheduled")
         PUBLISHED = "published", _("Published")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Origin(models.TextChoices):
+        ORIGINAL = "original", _("Original (原创)")
+        REPRINT = "reprint", _("Reprint (转载)")
 
     LIVE_STATUSES = LIVE_STATUSES
     PUBLIC_STATUSES = PUBLIC_STATUSES
@@ -408,6 +464,27 @@ class Article(models.Model):
     summary = models.TextField(_("summary (摘要)"), blank=True)
     body = models.TextField(_("body"), blank=True)
     author_line = models.CharField(_("author line (作者)"), max_length=200, blank=True)
+    # 转载: a reprint names where it was first published (its outlet is `outlet`, which must be on
+    # the approved source list to be signed off) and who reprinted it; editorial.reprints has the rules.
+    origin = models.CharField(_("original or reprint"), max_length=10, choices=Origin, default=Origin.ORIGINAL)
+    original_headline = models.CharField(_("original headline (原标题)"), max_length=200, blank=True)
+    original_author = models.CharField(_("original author (原作者)"), max_length=200, blank=True)
+    original_url = models.URLField(_("original address"), max_length=500, blank=True)
+    original_published_at = models.DateTimeField(_("original publication time"), null=True, blank=True)
+    reprinted_by = models.ForeignKey(
+        Person,
+        verbose_name=_("reprinted by (转载编辑)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reprinted_articles",
+        help_text=_("The editor who reprinted it, under their real name; empty: you."),
+    )
+    # The chief editor's approval of a reprint's headline that differs from the original's:
+    # the pair of headlines approved (editorial.reprints.approve_headline). save() forgets it as
+    # soon as either headline changes, so an approval covers exactly what the chief read.
+    approved_headline = models.CharField(max_length=200, blank=True, editable=False)
+    approved_original_headline = models.CharField(max_length=200, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status, default=Status.DRAFT, editable=False, db_index=True
     )
@@ -440,6 +517,16 @@ class Article(models.Model):
         help_text=_("Shown in lists and 推荐阅读; defaults to the first photo."),
     )
     is_top = models.BooleanField(_("top story (头条)"), default=False)
+    # 急稿 and the due time set how long each review stage may take (editorial.deadlines).
+    is_breaking = models.BooleanField(
+        _("breaking news (急稿)"), default=False, help_text=_("Each review stage then has the breaking-news deadline.")
+    )
+    due_at = models.DateTimeField(
+        _("due time"),
+        null=True,
+        blank=True,
+        help_text=_("When the story must be out: every review stage is due by then at the latest."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -516,8 +603,16 @@ class Article(models.Model):
     def __str__(self):
         return self.headline
 
+    def clean(self):
+        super().clean()
+        errors = self.reprint_errors()
+        if errors:
+            raise ValidationError(errors)
+
     def save(self, *args, **kwargs):
         self.body = sanitize_html(self.body)
+        if self.approved_headline and not self.headline_change_approved:
+            self.approved_headline = self.approved_original_headline = ""
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -537,6 +632,74 @@ class Article(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def shown_status(self):
+        """The status as the desk reads it: a scheduled story is published from its time on,
+        whether or not `publish_due` has recorded it yet (as ArticleQuerySet.with_shown_status)."""
+        return self.Status.PUBLISHED if self.is_live else self.status
+
+    @shown_status.setter
+    def shown_status(self, value):
+        # with_shown_status() annotates rows with the same value, worked out by the database for
+        # filtering and sorting; the property works it out again, so a story moved since it
+        # was read still reads right.
+        pass
+
+    def get_shown_status_display(self):
+        return self.Status(self.shown_status).label
+
+    # --- 转载 reprints ---------------------------------------------------------------
+
+    @property
+    def is_reprint(self):
+        return self.origin == self.Origin.REPRINT
+
+    def reprint_errors(self):
+        """{field: ValidationError} of what a reprint lacks: its outlet, original headline and
+        original address; a future original publication time is an error too."""
+        if not self.is_reprint:
+            return {}
+        errors = {}
+        if not self.outlet_id:
+            errors["outlet"] = ValidationError(_("A reprint names the outlet it comes from."), code="reprint_outlet")
+        if not (self.original_headline or "").strip():
+            errors["original_headline"] = ValidationError(
+                _("A reprint gives the headline it had where it was first published."), code="reprint_headline"
+            )
+        if not (self.original_url or "").strip():
+            errors["original_url"] = ValidationError(
+                _("A reprint gives the address where it was first published."), code="reprint_url"
+            )
+        if self.original_published_at and self.original_published_at > timezone.now():
+            errors["original_published_at"] = ValidationError(
+                _("The original cannot have been published later than now."), code="reprint_future"
+            )
+        return errors
+
+    @property
+    def headline_differs_from_original(self):
+        """A reprint printed under a headline of its own: the chief editor approves it first."""
+        return self.is_reprint and bool(self.original_headline.strip()) and self.headline.strip() != self.original_headline.strip()
+
+    @property
+    def headline_change_approved(self):
+        """The chief approved exactly these two headlines (editorial.reprints.approve_headline)."""
+        return bool(self.approved_headline) and (self.approved_headline, self.approved_original_headline) == (
+            self.headline,
+            self.original_headline,
+        )
+
+    @property
+    def printed_original_headline(self):
+        """原标题, printed on a reprint whose headline is not the original's; else empty."""
+        return self.original_headline.strip() if self.headline_differs_from_original else ""
+
+    @property
+    def printed_original_author(self):
+        """原作者, printed on a reprint whose author line is not the original author; else empty."""
+        author = (self.original_author or "").strip()
+        return author if self.is_reprint and author and author != (self.author_line or "").strip() else ""
 
     @property
     def dateline(self):
@@ -609,19 +772,25 @@ class Byline(models.Model):
     """A person credited on a story, in a role, in order."""
 
     class Role(models.TextChoices):
-        REPORTER = "reporter", _("Reporter")
-        CORRESPONDENT = "correspondent", _("Correspondent")
-        PHOTOGRAPHER = "photographer", _("Photographer")
-        EDITOR = "editor", _("Editor")
-        INTERN = "intern", _("Intern")
+        # The newsroom's byline roles, in the order the desk picks them. The labels have
+        # their own context: the account role "Reporter" is 记者/通讯员, a byline is one or the other.
+        REPORTER = "reporter", pgettext_lazy("byline role", "Reporter")
+        TRAINEE_REPORTER = "trainee_reporter", pgettext_lazy("byline role", "Trainee reporter")
+        CORRESPONDENT = "correspondent", pgettext_lazy("byline role", "Correspondent")
+        SPECIAL_REPORTER = "special_reporter", pgettext_lazy("byline role", "Special correspondent")
+        INTERN = "intern", pgettext_lazy("byline role", "Intern")
+        PHOTOGRAPHER = "photographer", pgettext_lazy("byline role", "Photographer")
+        EDITOR = "editor", pgettext_lazy("byline role", "Editor")
 
     # How each role is printed on the page, whatever the interface language.
     PRINTED_ROLE = {
         Role.REPORTER: "记者",
+        Role.TRAINEE_REPORTER: "见习记者",
         Role.CORRESPONDENT: "通讯员",
+        Role.SPECIAL_REPORTER: "特约记者",
+        Role.INTERN: "实习生",
         Role.PHOTOGRAPHER: "摄影",
         Role.EDITOR: "编辑",
-        Role.INTERN: "实习生",
     }
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
@@ -712,13 +881,23 @@ class RelatedLink(models.Model):
 
 
 class Recommendation(models.Model):
-    """推荐阅读: a story an editor picked to show under another, in order."""
+    """推荐阅读: a story shown under another, in order: picked by an editor, or filled in by
+    the system into a slot the editors left empty (editorial.recommendations), with the
+    reason it was chosen."""
+
+    class Source(models.TextChoices):
+        PICKED = "picked", _("picked by an editor")
+        FILLED = "filled", _("filled in automatically")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="recommendations")
     target = models.ForeignKey(
         Article, verbose_name=_("recommended story"), on_delete=models.CASCADE, related_name="+"
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.PICKED, editable=False)
+    reason = models.CharField(
+        _("why"), max_length=200, blank=True, help_text=_("Why it is recommended, for the desk (not printed).")
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -757,7 +936,8 @@ class Correction(models.Model):
         verbose_name_plural = _("corrections (更正)")
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d} {self.note[:40]}"
+        local = timezone.localtime(self.created_at, timezone.get_default_timezone())
+        return f"{local:%Y-%m-%d} {self.note[:40]}"
 
 
 class SearchEntry(models.Model):
@@ -784,3 +964,9 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"search:{self.article_id}"
+
+
+# 专题 topics and 点击排行 read counts live in their own modules; imported here so that
+# Django finds their models with the rest of the app's.
+from .topics import Topic, TopicStory  # noqa: E402,F401
+from .reads import DailyReads  # noqa: E402,F401

@@ -57,6 +57,8 @@ OUTLET_SUFFIX_RE = re.compile(r"^(?P<outlet>.+?(?:网|社|报|台|新闻|客户�
 # Byline role words as printed, longest first so 摄影记者 wins over 摄影 and 记者.
 ROLE_WORDS = [
     ("摄影记者", "photographer"),
+    ("见习记者", "trainee_reporter"),
+    ("特约记者", "special_reporter"),
     ("实习生", "intern"),
     ("通讯员", "correspondent"),
     ("记者", "reporter"),

@@ -5,7 +5,12 @@ so the story form and anything else reading a tag list split it the same way: on
 semicolons and the Chinese enumeration comma, half- or full-width (, ， 、 ; ；), and on
 line breaks. A name in double quotes is kept whole. A list with none of these is split on
 spaces, as taggit always did. Each name follows the text rule (articles.text), is trimmed,
-and appears once. A name longer than the tag table allows, or more than MAX_TAGS names,
+and appears once.
+
+Names that only look different are one tag: full-width Latin letters and digits (ＡＩ,
+２０２６) are read as their half-width selves, and case does not count (AI, ai and ＡＩ are
+the tag first stored; settings.TAGGIT_CASE_INSENSITIVE makes taggit find it). Full-width
+punctuation is left as typed: （）and「」 are the Chinese way. A name longer than the tag table allows, or more than MAX_TAGS names,
 is a form error: nothing reaches the database to fail there.
 
 `format_tags` (settings.TAGGIT_STRING_FROM_TAGS) writes a story's tags back into the
@@ -24,6 +29,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db.models.signals import pre_save
+from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
 from .text import clean_text
@@ -32,6 +38,17 @@ MAX_TAGS = 30
 MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 _SEPARATORS = ",，、;；\n"
+# Full-width digits and Latin letters (U+FF10-FF19, FF21-FF3A, FF41-FF5A) and the
+# ideographic space, read as their half-width forms.
+_HALF_WIDTH = {
+    **{code: code - 0xFEE0 for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for code in range(start, end + 1)},
+    0x3000: 0x20,
+}
+
+
+def plain_name(name):
+    """A tag name with full-width letters and digits made half-width, trimmed."""
+    return name.translate(_HALF_WIDTH).strip()
 _TOKEN = re.compile(r'"([^"]*)"|([^"' + _SEPARATORS + r"]+)")
 
 
@@ -50,21 +67,23 @@ def parse_tags(text):
         pieces = text.split()
     names, seen = [], set()
     for piece in pieces:
-        name = clean_text(piece).strip()
-        if name and name not in seen:
-            seen.add(name)
+        name = plain_name(clean_text(piece))
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
             names.append(name)
     too_long = [name for name in names if len(name) > MAX_LENGTH]
     if too_long:
         raise ValidationError(
-            "标签「%(name)s…」有 %(length)s 个字,每个标签最多 %(max)s 个字。"
-            "多个标签请用逗号、顿号或分号隔开。",
+            _(
+                "The tag “%(name)s…” has %(length)s characters; a tag has at most %(max)s. "
+                "Separate tags with commas, enumeration commas (、) or semicolons."
+            ),
             code="tag_too_long",
             params={"name": too_long[0][:20], "length": len(too_long[0]), "max": MAX_LENGTH},
         )
     if len(names) > MAX_TAGS:
         raise ValidationError(
-            "标签共 %(count)s 个,一篇稿件最多 %(max)s 个标签。",
+            _("%(count)s tags given; a story has at most %(max)s tags."),
             code="too_many_tags",
             params={"count": len(names), "max": MAX_TAGS},
         )

@@ -11,6 +11,8 @@ A page also expires when the next scheduled story goes live, because that story
 appears without any save (published() decides by time), and its Cache-Control
 lifetime never reaches past that moment either. Responses carry ETag and
 Last-Modified and answer conditional requests with 304, so a CDN can sit in front.
+Browsers are told max-age=0 (they ask again each time, mostly for a 304); shared caches
+keep their own lifetime, s-maxage.
 
 Requests carrying a session cookie (staff) are never served from or stored in the cache.
 
@@ -56,8 +58,16 @@ def page_seconds():
 
 
 def browser_seconds():
-    """How long browsers and CDNs may reuse a page without asking."""
-    return getattr(settings, "NEWSROOM_PAGE_MAX_AGE", 60)
+    """How long browsers may reuse a page without asking: none by default, so a withdrawn or
+    corrected story is never kept; they ask again with If-None-Match / If-Modified-Since and
+    an unchanged page costs a 304."""
+    return getattr(settings, "NEWSROOM_PAGE_MAX_AGE", 0)
+
+
+def shared_seconds():
+    """How long a shared cache (nginx's page cache) may keep a page when no CDN is configured
+    (with one, cdn.headers gives NEWSROOM_CDN_MAX_AGE instead)."""
+    return getattr(settings, "NEWSROOM_PAGE_SHARED_MAX_AGE", 60)
 
 
 def dependency_cache():
@@ -158,8 +168,8 @@ def _key_for(request):
     return PAGE_PREFIX + digest
 
 
-def _lifetime(expires):
-    seconds = browser_seconds()
+def _lifetime(expires, seconds=None):
+    seconds = browser_seconds() if seconds is None else seconds
     if expires:
         seconds = max(0, min(seconds, int(expires - time.time())))
     return seconds
@@ -178,7 +188,10 @@ def _finish(request, response, entry):
     else:
         # What patch_cache_control writes on a response without the header, without parsing.
         response["Cache-Control"] = f"public, max-age={seconds}"
-    cdn_headers.patch_shared_lifetime(response, entry["expires"])
+    if cdn_headers.shared_lifetime(entry["expires"]) is None:
+        patch_cache_control(response, s_maxage=_lifetime(entry["expires"], shared_seconds()))
+    else:
+        cdn_headers.patch_shared_lifetime(response, entry["expires"])
     meta = request.META
     if not any(name in meta for name in _CONDITIONAL):
         return response
@@ -255,7 +268,7 @@ def _lifetime_headers(expires):
     cache_control = f"public, max-age={_lifetime(expires)}"
     shared = cdn_headers.shared_lifetime(expires)
     if shared is None:
-        return [("Cache-Control", cache_control)]
+        return [("Cache-Control", f"{cache_control}, s-maxage={_lifetime(expires, shared_seconds())}")]
     return [
         ("Cache-Control", f"{cache_control}, s-maxage={shared}"),
         ("Surrogate-Control", f"max-age={shared}"),

@@ -9,7 +9,7 @@ addresses printed on pages never change, so no page is rewritten for it.
 When visibility is worked out again (`sync`):
 
 * at every change of a story that is or was on public pages (``StoryChanged``), for the
-  photos it shows now and showed before, as soon as the change commits, before the
+  photos it shows now and showed before (and the lead images of its 专题 topics), as soon as the change commits, before the
   editor's page comes back: a signed-off story's photos are there for its first reader, a
   withdrawn story's photos stop answering at once. The CDN is asked to forget the
   addresses that stopped answering, with the story's pages;
@@ -25,7 +25,7 @@ import logging
 
 from django.db import transaction
 
-from articles.models import Article, ArticleImage, Image, Rendition
+from articles.models import Article, ArticleImage, Image, Rendition, Topic
 
 logger = logging.getLogger("newsroom.media")
 
@@ -40,7 +40,9 @@ def live_image_ids(image_ids):
         ArticleImage.objects.filter(article__in=live, image_id__in=image_ids).values_list("image_id", flat=True)
     )
     thumbnails = set(live.filter(thumbnail_id__in=image_ids).values_list("thumbnail_id", flat=True))
-    return shown | thumbnails
+    # A 专题's lead image is public while the topic's page is (one of its stories is live).
+    leads = set(Topic.objects.public().filter(lead_image_id__in=image_ids).values_list("lead_image_id", flat=True))
+    return shown | thumbnails | leads
 
 
 def sync(image_ids):
@@ -120,6 +122,12 @@ def images_of(event):
     for placement in (event.before, event.after):
         if placement is not None:
             ids.update(placement.image_ids)
+    # The lead images of its topics: its publication or withdrawal may open or close their pages.
+    ids.update(
+        Topic.objects.filter(entries__article_id=event.story_id, lead_image__isnull=False).values_list(
+            "lead_image_id", flat=True
+        )
+    )
     return ids
 
 

@@ -9,11 +9,11 @@ Each kind of public page (the home page, a story, a section, a feed, a sitemap..
 * ``showing``: the URL kwargs of the instances showing a story at a given ``Placement``;
 * ``shared``: the URL kwargs of the instances printing a shared thing (``SharedChanged``);
 * ``keys``: the dependency keys its pages record that a story at a ``Placement`` touches;
-* ``groups`` and ``members``: wide groups of its instances that may show a story (every
-  story page of a section fills its automatic 推荐阅读 from the section's newest stories):
-  too many to rewrite inside one delivery, so static publishing rewrites them a chunk at a
-  time in low-priority tasks (delivery.tasks), while the page cache and the CDN refresh them
-  at once by key;
+* ``groups`` and ``members``: wide groups of its instances that may show a story (say, every
+  page of a section showing the section's newest stories): too many to rewrite inside one
+  delivery, so static publishing rewrites them a chunk at a time in low-priority tasks
+  (delivery.tasks), while the page cache and the CDN refresh them at once by key. (Story
+  pages declare none since their filled 推荐阅读 is stored: editorial.recommendations.)
 * whether static publishing keeps a file of it (``static``) and which sitemap lists it.
 
 Everything else is derived here, so no list of pages is written twice: the dependency keys
@@ -79,6 +79,13 @@ def shared_key(kind, pk):
 # page records "story:12", not the photo it prints): a change to one touches every page
 # showing those stories.
 PRINTED_AS_STORIES = {"image"}
+# Shared things printed on the pages of the stories they name (a topic's headline under each
+# of its stories): a change touches those stories' keys, for a story just added to a topic
+# had not printed it yet, and so records no key of it.
+PRINTED_ON_STORY_PAGES = {"topic"}
+# Shared things with pages of their own in the sitemaps (a topic): added, renamed or deleted,
+# they change what the sitemaps list.
+LISTED_IN_SITEMAPS = {"topic"}
 
 
 # --- declarations ----------------------------------------------------------------------------
@@ -298,6 +305,10 @@ def keys_for(event):
     else:
         # Every page records "site": a thing every page prints needs no other key.
         keys.add(SITE if event.site_wide else shared_key(event.kind, event.pk))
+        if event.kind in PRINTED_ON_STORY_PAGES:
+            keys.update(story_key(pk) for pk in event.story_ids)
+        if event.kind in LISTED_IN_SITEMAPS:
+            keys.add(SITEMAPS)
         placements = _placements_of(event.story_ids) if event.kind in PRINTED_AS_STORIES else []
     for placement in placements:
         for declared in pages():

@@ -189,8 +189,8 @@ def read_page(tree, relative):
 # --- which pages show which story ------------------------------------------------------------
 #
 # The registry knows the pages that show a story by design (lists, feeds, editors' picks,
-# 相关新闻, neighbours). A story page's automatic 推荐阅读 (no picks) shows whatever was
-# newest when it was written: only the page itself knows. Each written page therefore notes
+# 相关新闻 and 推荐阅读 rows, neighbours). What a page showed when it was written is known
+# for certain only to the page itself. Each written page therefore notes
 # the stories it shows (its `story:<pk>` dependency keys, the page cache's own knowledge) in
 # `.shows/<pk>`, and a change to a story rewrites those pages too. The notes live in the
 # generation they describe; a stale note costs one needless rewrite, never a stale page.

@@ -44,6 +44,8 @@ def story_changed(event):
     transaction.on_commit(bump)
     if is_story:
         follow_photos(event)
+    elif event.image_ids:
+        photos.sync_after_commit(event.image_ids, reason=f"{event.kind} {event.pk}: photos no longer public")
     # Static files and the CDN: a task written with the change, run by the worker (delivery/tasks.py).
     tasks.enqueue_after_commit(tasks.deliver_change, payload)
 

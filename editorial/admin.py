@@ -1,9 +1,12 @@
 """The newsroom's admin for stories and what is printed around them."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, models, transaction
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.urls import path
@@ -11,11 +14,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import editing, queues, roles, views as editorial_views, workflow
-from .forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm
+from . import editing, queues, reprint_views, reprints, roles, views as editorial_views, workflow
+from . import outside_review, outside_review_views
+from . import recommendations
+from . import deadline_admin, deadline_views
+from . import error_rate
+from .forms import ArticleAdminForm, ArticleImageForm, ImageAdminForm, OutletAdminForm
+from .proofreading import EscapedErrorsForm
 from .models import ReviewEvent
 from .photos import photo_url, signed_url
+from .revisions import display_name
 from .shared import announce_shared_change, stories_printing, stories_tagged
+from .widgets import ChosenPickersAdminMixin, with_chosen_pickers
 
 from articles.models import (
     Article,
@@ -87,7 +97,7 @@ class AnnouncesSharedChange:
 @admin.register(Section)
 class SectionAdmin(AnnouncesSharedChange, admin.ModelAdmin):
     form = TextRuleModelForm
-    list_display = ["name", "slug", "position"]
+    list_display = ["name", "slug", "position", "fill_recommendations"]
     list_editable = ["position"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -100,10 +110,18 @@ class SectionAdmin(AnnouncesSharedChange, admin.ModelAdmin):
 
 @admin.register(Outlet)
 class OutletAdmin(AnnouncesSharedChange, admin.ModelAdmin):
-    form = TextRuleModelForm
-    list_display = ["name", "url"]
+    form = OutletAdminForm
+    list_display = ["name", "kind", "may_reprint", "url"]
+    list_filter = ["may_reprint", "kind"]
     search_fields = ["name"]
     shared_kind = "outlet"
+
+    def get_readonly_fields(self, request, obj=None):
+        """The approved source list (转载) is the chief editor's: others see the flag, never set it."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not reprints.is_chief_editor(request.user):
+            readonly.append("may_reprint")
+        return readonly
 
 
 @admin.register(Person)
@@ -201,8 +219,50 @@ if admin.site.is_registered(Tag):
     admin.site.register(Tag, TagAdmin)
 
 
-class StoryInlineMixin:
-    """Inlines follow the story: editable exactly when the story is editable by this user."""
+class SameMediaInlineFormSet(helpers.InlineAdminFormSet):
+    """An inline's scripts and stylesheets, taken once: every row is the same form, so
+    Django's merging of each row's media again (a costly sort, on every change page) adds
+    nothing."""
+
+    @property
+    def media(self):
+        return self.opts.media + self.formset.media
+
+
+class RowsReadOnceFormSet:
+    """An inline formset reads its rows once, even when its get_queryset narrows Django's
+    (which keeps its own result only when not overridden): the change page asks for them
+    once per row otherwise."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_rows_read"):
+            self._rows_read = super().get_queryset()
+        return self._rows_read
+
+
+class StoryInlineMixin(ChosenPickersAdminMixin):
+    """Inlines follow the story: editable exactly when the story is editable by this user.
+
+    Their rows are read with what they point to (`joined`), and their pickers print it
+    without a query of their own (editorial.widgets); pickers of `pick_only` fields choose
+    an existing story or photo, with no popup to add or change one beside them."""
+
+    joined = ()
+    pick_only = ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.joined)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = with_chosen_pickers(formset.form)
+        return type(formset.__name__, (RowsReadOnceFormSet, formset), {})
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in self.pick_only and isinstance(getattr(formfield, "widget", None), RelatedFieldWidgetWrapper):
+            formfield.widget.can_add_related = formfield.widget.can_change_related = formfield.widget.can_delete_related = False
+        return formfield
 
     def _story_editable(self, request, obj):
         return obj is None or roles.can(request.user, "edit", obj)
@@ -220,6 +280,7 @@ class StoryInlineMixin:
 class BylineInline(StoryInlineMixin, admin.TabularInline):
     model = Byline
     extra = 0
+    joined = ["person"]
     autocomplete_fields = ["person"]
     fields = ["person", "role", "position"]
 
@@ -228,6 +289,8 @@ class ArticleImageInline(StoryInlineMixin, admin.StackedInline):
     model = ArticleImage
     form = ArticleImageForm
     extra = 0
+    joined = ["image"]
+    pick_only = ["image"]
     autocomplete_fields = ["image"]
     fields = [("image", "upload"), "caption", ("credit", "alt_text"), "position"]
     verbose_name_plural = _("photos (caption, credit, alt text, order)")
@@ -243,15 +306,25 @@ class RelatedLinkInline(StoryInlineMixin, admin.StackedInline):
     form = TextRuleModelForm
     fk_name = "article"
     extra = 0
+    joined = ["target", "outlet"]
+    pick_only = ["target"]
     autocomplete_fields = ["target", "outlet"]
     fields = [("target", "position"), ("url", "title"), ("outlet", "published_at")]
 
 
 class RecommendationInline(StoryInlineMixin, admin.TabularInline):
+    """The editors' 推荐阅读 picks; the rows the system fills are listed beside them with the
+    suggestions (editorial/recommendations.py, templates/editorial/recommendation_panel.html)."""
+
     model = Recommendation
+    formset = recommendations.PicksFormSet
     fk_name = "article"
     extra = 0
+    joined = ["target"]
+    pick_only = ["target"]
     autocomplete_fields = ["target"]
+    fields = ["target", "reason", "position"]
+    verbose_name_plural = _("recommended reading (推荐阅读): editors' picks")
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -266,6 +339,21 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         fn = queues.QUEUE_FILTERS.get(self.value())
         return fn(request.user, queryset) if fn else queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The status as the desk reads it: a scheduled story is published from its time on."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Article.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Article.Status.values:
+            return queryset.with_shown_status().filter(shown_status=self.value())
+        return queryset
 
 
 class TrashFilter(admin.SimpleListFilter):
@@ -355,27 +443,45 @@ class BoundedCountPaginator(Paginator):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(deadline_admin.StageWaitColumn, ChosenPickersAdminMixin, admin.ModelAdmin):
     form = ArticleAdminForm
     paginator = BoundedCountPaginator
-    list_display = ["headline", "status", "section", "created_by", "published_at", "responsible_editor"]
-    list_filter = [QueueFilter, TrashFilter, "status", "section", "outlet", "published_at"]
-    list_select_related = ["section", "created_by", "responsible_editor"]
+    list_display = ["headline", "shown_status", "stage_wait", "section", "creator", "published_at", "responsible_editor"]
+    list_filter = [QueueFilter, TrashFilter, StatusFilter, "section", "outlet", "origin", "published_at"]
+    list_select_related = ["section", "created_by__person", "responsible_editor"]
     search_fields = ["headline", "kicker", "subtitle", "summary"]
     # No date_hierarchy: its year links cost a MIN/MAX and a DISTINCT over every story (about
     # 3 s at a million); the published_at filter above narrows by date without reading them.
     ordering = ["-updated_at", "-pk"]  # the desk's latest work first; drafts have no publication time
     show_full_result_count = False
-    readonly_fields = ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]
-    autocomplete_fields = ["section", "outlet", "dateline_outlet", "thumbnail"]
+    readonly_fields = ["shown_status", "published_at", "first_review_editor", "responsible_editor", "version", "creator"]
+    autocomplete_fields = ["section", "outlet", "dateline_outlet", "thumbnail", "reprinted_by"]
+    radio_fields = {"origin": admin.HORIZONTAL}
     inlines = [BylineInline, ArticleImageInline, RelatedLinkInline, RecommendationInline]
     actions = [submit_selected, pass_selected, sign_off_selected, trash_selected, restore_from_trash_selected, empty_trash_selected]
     fieldsets = [
         (None, {"fields": ["kicker", "headline", "subtitle", "slug", "section", "tags"]}),
         (_("Source and dateline"), {"fields": ["outlet", "author_line", "dateline_outlet", "dateline_place", "dateline_date"]}),
+        (_("Original or reprint (原创/转载)"), {"fields": ["origin", "original_headline", "original_author", "original_url", "original_published_at", "reprinted_by"]}),
         (_("Text"), {"fields": ["summary", "body", "thumbnail", "is_top", "base_version"]}),
-        (_("Publication"), {"fields": ["status", "published_at", "first_review_editor", "responsible_editor", "version", "created_by"]}),
+        (_("Publication"), {"fields": [("is_breaking", "due_at"), "shown_status", "published_at", "first_review_editor", "responsible_editor", "version", "creator"]}),
     ]
+
+    @admin.display(description=_("status"), ordering="status")
+    def shown_status(self, obj):
+        """Published from its time on, before `publish_due` records it (Article.shown_status)."""
+        return obj.get_shown_status_display()
+
+    @admin.display(description=_("created by"), ordering="created_by")
+    def creator(self, obj):
+        """The writer's name, not their username (editorial.revisions.display_name)."""
+        return display_name(obj.created_by) if obj.created_by_id else "-"
+
+    def get_view_on_site_url(self, obj=None):
+        """Only a story readers can see has a page to view; the others offer 预览 (preview)."""
+        if obj is None or not obj.is_live:
+            return None
+        return super().get_view_on_site_url(obj)
 
     # --- who sees and edits what ---------------------------------------------------
 
@@ -386,7 +492,10 @@ class ArticleAdmin(admin.ModelAdmin):
             # 相关新闻 / 推荐阅读 pickers: published stories plus the user's own.
             return queryset.filter(pk__in=Article.objects.published().values("pk")) | queues.visible_to(request.user, queryset)
         chief = roles.CHIEF_EDITOR in roles.user_roles(request.user)
-        return queues.visible_to(request.user, queryset, include_trash=chief)
+        visible = queues.visible_to(request.user, queryset, include_trash=chief)
+        if match and match.url_name == "articles_article_change":
+            visible = visible.select_related(*self.autocomplete_fields)  # what its pickers print (editorial.widgets)
+        return visible
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -411,6 +520,19 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def has_manage_trash_permission(self, request):
         return roles.CHIEF_EDITOR in roles.user_roles(request.user)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The story's history is its versions page: who saved what and when, by name, with
+        compare and restore (the steps are on the change page's timeline). Django's own page
+        of admin log entries named people by username and fields in English."""
+        if not str(object_id).isdigit():
+            raise Http404
+        return editorial_views.history(request, int(object_id))
+
+    def changelist_view(self, request, extra_context=None):
+        # The chief's way to the internal notes on live stories (editorial.views.internal_notes).
+        extra_context = {"shows_internal_notes": self.has_manage_trash_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -449,12 +571,31 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.status == Article.Status.PUBLISHED and self.has_change_permission(request, obj):
-            fieldsets = [(_("Correction (更正)"), {"fields": ["correction_note"]}), *fieldsets]
+            note = {
+                "fields": ["correction_note", "internal_note"],
+                "description": _(
+                    "This story is live: saving it needs a note. Choose a public correction (更正), printed under "
+                    "the story, or an internal note kept in its history only; or give both."
+                ),
+            }
+            escaped = {
+                "fields": [EscapedErrorsForm.ESCAPED_FIELDS],
+                "classes": ["escaped-errors"],
+                "description": _(
+                    "The errors this change corrects, by kind: they count as errors that escaped into print "
+                    "in the error rate (差错率). A public correction that names none counts as one “other”."
+                ),
+            }
+            fieldsets = [
+                (_("Note on this change (更正 or internal)"), note),
+                (_("Errors corrected (差错类型)"), escaped),
+                *fieldsets,
+            ]
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"user": request.user})
+        return with_chosen_pickers(form, user=request.user)
 
     # --- saving: versions, conflicts, corrections ---------------------------------
 
@@ -463,9 +604,13 @@ class ArticleAdmin(admin.ModelAdmin):
         through the editing door (editorial.editing explains why)."""
         if not change:
             obj.created_by = request.user
+        if obj.is_reprint and obj.reprinted_by_id is None:
+            obj.reprinted_by = Person.for_user(request.user)  # who marked it a reprint, by name
 
     def save_related(self, request, form, formsets, change):
         note = form.cleaned_data.get("correction_note", "") if form.is_correction else ""
+        internal = form.cleaned_data.get("internal_note", "") if form.is_correction else ""
+        kept = [gettext("Correction: ") + note if note else "", gettext("Internal note: ") + internal if internal else ""]
 
         def apply(article):
             admin.ModelAdmin.save_model(self, request, article, form, change)
@@ -478,25 +623,48 @@ class ArticleAdmin(admin.ModelAdmin):
             what="correct" if form.is_correction else "edit" if change else "create",
             base_version=form.cleaned_data.get("base_version") if change else None,
             correction_note=note,
-            revision_note=(gettext("Correction: ") + note)[:200] if note else "",
+            internal_note=internal,
+            revision_note="; ".join(filter(None, kept))[:200],
+            escaped_errors=form.escaped_errors() if form.is_correction else None,
         )
 
     # --- the change page: steps, timeline, presence ----------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         article = self.get_object(request, object_id)
+        if article is not None and workflow.record_if_due(article):
+            article = self.get_object(request, object_id)  # published now: its form asks for a 更正
         extra_context = extra_context or {}
         if article is not None:
             can_edit = roles.can(request.user, "edit", article)
+            opened = request.method == "GET" and editorial_views.RETURNED_BY_STEP not in request.GET
+            reviews = outside_review.reviews_of(article)
             extra_context.update(
                 workflow_steps=[(step, workflow.STEP_LABELS[step], step in workflow.REASON_REQUIRED) for step in workflow.available_steps(request.user, article)],
-                timeline=ReviewEvent.objects.filter(article=article).select_related("actor"),
+                # The steps, and what outside reviewers said (editorial.outside_review), in time order.
+                outside_reviews=reviews,
+                timeline=outside_review.timeline(article, ReviewEvent.objects.filter(article=article).select_related("actor", "proofreading_record"), reviews),
+                may_send_outside=outside_review.may_send(request.user) and outside_review.can_be_sent(article),
                 sent_back=queues.sent_back_reason(article),
-                others_editing=editorial_views.note_editing(article, request.user, editing=can_edit) if request.method == "GET" else [],
+                others_editing=editorial_views.note_editing(article, request.user, editing=can_edit and opened) if request.method == "GET" else [],
                 can_edit=can_edit,
                 corrections=article.corrections.all(),
+                recommendation_panel=recommendations.Panel(article),
             )
+        request.newsroom_story = article  # read once: get_object hands it to the form
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        story = getattr(request, "newsroom_story", None)
+        if story is not None and from_field is None and str(story.pk) == str(object_id):
+            return story
+        return super().get_object(request, object_id, from_field)
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            inline_formset.__class__ = SameMediaInlineFormSet
+        return inline_formsets
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -504,8 +672,20 @@ class ArticleAdmin(admin.ModelAdmin):
             path("<int:pk>/step/<str:step>/", wrap(editorial_views.transition), name="articles_article_step"),
             path("<int:pk>/versions/", wrap(editorial_views.history), name="articles_article_history"),
             path("<int:pk>/versions/compare/", wrap(editorial_views.compare), name="articles_article_compare"),
+            path("<int:pk>/versions/published/", wrap(editorial_views.compare_published), name="articles_article_compare_published"),
             path("<int:pk>/versions/restore/", wrap(editorial_views.restore), name="articles_article_restore"),
             path("<int:pk>/preview/", wrap(editorial_views.preview), name="articles_article_preview"),
             path("<int:pk>/share/", wrap(editorial_views.share), name="articles_article_share"),
+            path("<int:pk>/outside-review/", wrap(outside_review_views.send), name="articles_article_outside_review"),
+            path("<int:pk>/approve-headline/", wrap(reprint_views.approve_headline), name="articles_article_approve_headline"),
+            path("calendar/", wrap(editorial_views.calendar), name="articles_article_calendar"),
+            path("internal-notes/", wrap(editorial_views.internal_notes), name="articles_article_internal_notes"),
+            path("time-to-publish/", wrap(deadline_views.time_to_publish), name="articles_article_time_to_publish"),
+            path("error-rate/", wrap(error_rate.report), name="articles_article_error_rate"),
+            path("error-rate/csv/", wrap(error_rate.report_csv), name="articles_article_error_rate_csv"),
             *super().get_urls(),
         ]
+
+
+# 专题 topics have their admin in their own module; importing it registers it.
+from . import topics_admin  # noqa: E402,F401

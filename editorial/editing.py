@@ -8,8 +8,9 @@ restored version, both go through `save_story`.
 2. note where the story stands on the public site (`before`, read from the stored row:
    the admin's in-memory story already carries the form's values);
 3. keep the story as it was if it has no version yet, and give it the next version number;
-4. if the story is published, record the correction (更正) with its note, through the
-   workflow: refused without a note or by the wrong person, and then nothing is kept;
+4. if the story is published, record its note through the workflow: a public correction
+   (更正, printed under the story), an internal note (kept in its history only), or both;
+   refused without either note or by the wrong person, and then nothing is kept;
 5. call `apply(article)`, which writes the change (the form and its inlines, a snapshot);
 6. append the Revision of the result;
 7. announce one StoryChanged (`before`, `after`, content_changed=True) to the subscribers.
@@ -44,14 +45,20 @@ from . import revisions, roles, workflow
 
 
 @transaction.atomic
-def save_story(article, apply, *, actor, what="edit", base_version=None, correction_note="", revision_note=""):
+def save_story(
+    article, apply, *, actor, what="edit", base_version=None, correction_note="", revision_note="", internal_note="",
+    escaped_errors=None,
+):
     """Save a change of `article`'s content made by `apply(article)`; return the story.
 
     `what` names the save in the announcement ("create", "edit", "correct", "restore", "import").
     `actor` is None for an import run by a command.
     `base_version` is the version the edit started from (None: not checked).
-    `correction_note` is printed under a published story as its 更正; `revision_note` is
-    kept on the new version.
+    `correction_note` is printed under a published story as its 更正; `internal_note` is the
+    desk's own note of a change to a published story, kept in its history instead (one of the
+    two is required there); `revision_note` is kept on the new version. `escaped_errors`
+    ({kind: count}) are the errors the change to a published story corrects, counted once as
+    escaped into print, with the correction if there is one (editorial.proofreading).
     """
     before = None
     if article.pk is None:
@@ -63,7 +70,11 @@ def save_story(article, apply, *, actor, what="edit", base_version=None, correct
         revisions.keep_baseline(article)
         revisions.bump_version(article)
         if stored.status == Article.Status.PUBLISHED:
-            workflow.record_correction(article, actor=actor, note=correction_note)
+            if correction_note.strip() or not internal_note.strip():
+                workflow.record_correction(article, actor=actor, note=correction_note, escaped_errors=escaped_errors)
+                escaped_errors = None  # counted with the correction
+            if internal_note.strip():
+                workflow.record_internal_note(article, actor=actor, note=internal_note, escaped_errors=escaped_errors)
     apply(article)
     revisions.record(article, author=actor, note=revision_note)
     announce(

@@ -14,14 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from articles.forms import ImageForm, PhotoField, upload_without_location
-from articles.models import Article, ArticleImage, Image
+from articles.models import Article, ArticleImage, Image, Outlet
 from articles.photo_files import make_renditions_after_commit
-from articles.text import TextRuleFormMixin
+from articles.text import TextRuleFormMixin, TextRuleModelForm
+from newsroom.local_time import local_time
 
 # Imported for its receiver: no tag is saved without a slug, whichever door made it.
 from articles import tags  # noqa: F401
 
 from . import revisions
+from .proofreading import EscapedErrorsForm
+from .photos import SignedFileInput
 from .shared import announce_shared_change
 
 # What the body editor offers; articles.sanitize.sanitize_html cleans it again on save.
@@ -55,13 +58,23 @@ def plain_text(value):
     return unescape(nh3.clean(value, tags=set(), attributes={})).strip()
 
 
-class ArticleAdminForm(TextRuleFormMixin, forms.ModelForm):
-    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ArticleAdminForm(TextRuleFormMixin, EscapedErrorsForm, forms.ModelForm):
+    base_version = forms.IntegerField(label=_("Base version"), widget=forms.HiddenInput, required=False)
+    # A published story is saved with a note: a public 更正, an internal note, or both.
     correction_note = forms.CharField(
         label=_("Correction note (更正说明)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text=_("This story is published: saving is a correction, printed under it with today's date."),
+        help_text=_("Public: printed under the story for readers, with today's date."),
+    )
+    internal_note = forms.CharField(
+        label=_("Internal note (内部修改说明)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_(
+            "Internal: kept in the story's history only, never printed. Enough for what readers do not "
+            "read as text (slug, tags, section)."
+        ),
     )
 
     class Meta:
@@ -77,6 +90,12 @@ class ArticleAdminForm(TextRuleFormMixin, forms.ModelForm):
         if self.instance.pk:
             self.fields["base_version"].initial = self.instance.version
         self.conflict = None
+        if "origin" in self.fields:
+            self.fields["origin"].required = False  # a form sent without it keeps the story's (clean_origin)
+
+    def clean_origin(self):
+        """原创 or 转载; the story's own when the form does not say (a form from before reprints)."""
+        return self.cleaned_data.get("origin") or self.instance.origin or Article.Origin.ORIGINAL
 
     @property
     def is_correction(self):
@@ -84,8 +103,14 @@ class ArticleAdminForm(TextRuleFormMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.is_correction and not (cleaned.get("correction_note") or "").strip():
-            self.add_error("correction_note", forms.ValidationError(_("A correction needs a note."), code="reason_required"))
+        if self.is_correction and not any((cleaned.get(name) or "").strip() for name in ("correction_note", "internal_note")):
+            self.add_error(
+                "correction_note",
+                forms.ValidationError(
+                    _("A published story is saved with a note: a public correction, or an internal note."),
+                    code="reason_required",
+                ),
+            )
         if self.instance.pk:
             try:
                 # Locks the story row until the admin's transaction ends, so no one saves in between.
@@ -129,7 +154,7 @@ class ArticleAdminForm(TextRuleFormMixin, forms.ModelForm):
             % {
                 "who": who,
                 "v": latest.number if latest else "?",
-                "when": f"{when:%Y-%m-%d %H:%M}" if when else "",
+                "when": local_time(when),
                 "base": conflict.base_version,
                 "mine": refused.number,
             },
@@ -215,6 +240,27 @@ class ArticleImageForm(TextRuleFormMixin, PlainPhotoTextMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
+class OutletAdminForm(TextRuleModelForm):
+    """An outlet's form; one sent without a kind of unit keeps the outlet's (a new one: 其他)."""
+
+    class Meta:
+        model = Outlet
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or self.instance.kind or Outlet.Kind.OTHER
+
+
 class ImageAdminForm(TextRuleFormMixin, PlainPhotoTextMixin, ImageForm):
     """The photo library's form: the upload checks of ImageForm, and captions,
-    credits and alt texts kept as plain text."""
+    credits and alt texts kept as plain text. Its "currently" link opens the original
+    through a signed address (originals are never at a reader's address)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].widget = SignedFileInput()

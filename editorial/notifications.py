@@ -3,15 +3,24 @@
 When a story arrives in a queue, everyone who can act on it there hears of it;
 its writer hears when it is sent back, published or withdrawn. A send-back at
 final review also reaches the first-review editor who passed it.
+
+Each mail has a plain-text body and an HTML alternative saying the same: who took the
+step, when (in the newsroom's time zone, see newsroom/local_time.py), the note, and an
+absolute link to the story in the admin, built from settings.NEWSROOM_SITE_URL (a mail
+client cannot open a bare path). Mails speak the newsroom's language
+(settings.LANGUAGE_CODE), whatever language the person taking the step had chosen.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from articles.models import Article
+from newsroom.local_time import local_time
 
 from . import roles
 from .models import ReviewEvent
@@ -72,26 +81,37 @@ def recipients(event):
     return "", []
 
 
+def admin_link(article):
+    """The story's change page in the admin, as an absolute address a mail client can open."""
+    path = reverse("admin:articles_article_change", args=[article.pk])
+    return settings.NEWSROOM_SITE_URL.rstrip("/") + path
+
+
 def story_moved(event_pk):
     event = ReviewEvent.objects.select_related("article", "actor").filter(pk=event_pk).first()
     if event is None:
         return 0
-    subject, users = recipients(event)
-    if not users:
-        return 0
-    # A headline is one line in every form, but a forged request can carry line breaks;
-    # a mail header never does (Django would refuse the whole message).
-    subject = " ".join(subject.split())
-    link = reverse("admin:articles_article_change", args=[event.article_id])
-    body = "\n".join(
-        line
-        for line in [
-            f"《{event.article.headline}》",
-            f"{event.get_action_display()}: {event.actor_name}, {event.created_at:%Y-%m-%d %H:%M}",
-            f"{event.note}" if event.note else "",
-            f"{getattr(settings, 'NEWSROOM_ADMIN_ORIGIN', '')}{link}",
-        ]
-        if line
-    )
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users]
-    return send_mass_mail(messages, fail_silently=True)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, users = recipients(event)
+        if not users:
+            return 0
+        # A headline is one line in every form, but a forged request can carry line breaks;
+        # a mail header never does (Django would refuse the whole message).
+        subject = " ".join(subject.split())
+        context = {
+            "headline": event.article.headline,
+            "action": event.get_action_display(),
+            "who": event.actor_name,
+            "when": local_time(event.created_at),
+            "note": event.note,
+            "link": admin_link(event.article),
+        }
+        text = render_to_string("editorial/mail/story_moved.txt", context).strip() + "\n"
+        html = render_to_string("editorial/mail/story_moved.html", context)
+    connection = get_connection(fail_silently=True)
+    messages = []
+    for user in users:
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection)
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    return connection.send_messages(messages) or 0

@@ -18,6 +18,7 @@ import contextvars
 import mimetypes
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, Http404
@@ -81,3 +82,24 @@ def private_photo(request, token):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+class _SignedFile:
+    """A stored file as the file input shows it: its name, and a signed address."""
+
+    def __init__(self, file):
+        self.name = file.name
+        self.url = signed_url(file.name)
+
+    def __str__(self):
+        return self.name
+
+
+class SignedFileInput(forms.ClearableFileInput):
+    """A photo's file field whose "currently" link opens the file through a signed address."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if context["widget"]["is_initial"] and getattr(value, "name", None):
+            context["widget"]["value"] = _SignedFile(value)
+        return context

@@ -1,6 +1,8 @@
 """The queues on the admin dashboard: where each story waits, and for whom.
 
-"Sent back" is a draft whose latest review event is a send-back.
+"Sent back" is a draft whose latest review event is a send-back. A scheduled story leaves
+"Scheduled" for "Recently published" at its time (Article.shown_status), whether or not
+`publish_due` has recorded its publication yet.
 """
 
 from datetime import timedelta
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article
 
-from . import roles
+from . import deadlines, roles
 from .models import ReviewEvent
 
 S = Article.Status
@@ -48,8 +50,12 @@ def _sent_back(user, qs):
     return _mine(user, with_last_action(qs).filter(status=S.DRAFT, last_action=ReviewEvent.Action.SENT_BACK))
 
 
+def _scheduled(user, qs):
+    return qs.with_shown_status().filter(shown_status=S.SCHEDULED)
+
+
 def _recent(user, qs):
-    return qs.filter(status=S.PUBLISHED, published_at__gte=timezone.now() - timedelta(days=7))
+    return qs.with_shown_status().filter(shown_status=S.PUBLISHED, published_at__gte=timezone.now() - timedelta(days=7))
 
 
 # key, label, filter(user, queryset)
@@ -58,7 +64,9 @@ QUEUES = [
     ("sent_back", _("Sent back to me"), _sent_back),
     ("first_review", _("Awaiting first review"), lambda user, qs: qs.filter(status=S.FIRST_REVIEW)),
     ("final_review", _("Awaiting final review"), lambda user, qs: qs.filter(status=S.FINAL_REVIEW)),
-    ("scheduled", _("Scheduled"), lambda user, qs: qs.filter(status=S.SCHEDULED, published_at__gt=timezone.now())),
+    # Either review stage, past its deadline (editorial.deadlines): the list sorts them overdue first.
+    ("overdue", _("Overdue in review"), lambda user, qs: deadlines.overdue(qs)),
+    ("scheduled", _("Scheduled"), _scheduled),
     ("recent", _("Recently published"), _recent),
 ]
 QUEUE_FILTERS = {key: fn for key, label, fn in QUEUES}

@@ -20,14 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article, ArticleImage, Byline, Image, Person, Recommendation, RelatedLink
 
+from newsroom.local_time import local_time
+
 from .models import Revision
 from .shared import announce_shared_change
 
 TEXT_FIELDS = [
     "kicker", "headline", "subtitle", "slug", "summary", "body", "author_line",
     "dateline_place", "is_top",
+    "origin", "original_headline", "original_author", "original_url",
 ]
-FK_FIELDS = ["section", "outlet", "dateline_outlet", "thumbnail"]
+FK_FIELDS = ["section", "outlet", "dateline_outlet", "thumbnail", "reprinted_by"]
 
 
 class EditConflict(Exception):
@@ -42,9 +45,12 @@ class EditConflict(Exception):
 
 
 def display_name(user):
+    """How the desk names a person: the name printed for them (their Person), else the
+    account's full name, else, only when it has none, the username."""
     if user is None:
         return ""
-    return user.get_full_name().strip() or user.get_username()
+    person = getattr(user, "person", None)  # None when no Person stands for the account
+    return (person.name.strip() if person else "") or user.get_full_name().strip() or user.get_username()
 
 
 def snapshot(article):
@@ -55,6 +61,8 @@ def snapshot(article):
         related = getattr(article, name) if data[f"{name}_id"] else None
         data[f"{name}_label"] = str(related) if related else ""
     data["dateline_date"] = article.dateline_date.isoformat() if article.dateline_date else None
+    when = article.original_published_at
+    data["original_published_at"] = when.isoformat() if when else None
     data["photos"] = [
         {
             "image_id": p.image_id,
@@ -82,9 +90,12 @@ def snapshot(article):
         }
         for r in article.related_links.select_related("target").order_by("position", "pk")
     ]
+    # The editors' picks: filled slots are worked out again whenever the story changes.
     data["recommendations"] = [
-        {"target_id": r.target_id, "target_label": r.target.headline, "position": r.position}
-        for r in article.recommendations.select_related("target").order_by("position", "pk")
+        {"target_id": r.target_id, "target_label": r.target.headline, "position": r.position, "reason": r.reason}
+        for r in article.recommendations.filter(source=Recommendation.Source.PICKED)
+        .select_related("target")
+        .order_by("position", "pk")
     ]
     return data
 
@@ -144,6 +155,9 @@ def apply_snapshot(article, data, *, announce=True):
     if article.thumbnail_id and not Image.objects.filter(pk=article.thumbnail_id).exists():
         article.thumbnail_id = None
     article.dateline_date = parse_date(data["dateline_date"]) if data.get("dateline_date") else None
+    if "original_published_at" in data:
+        when = data["original_published_at"]
+        article.original_published_at = parse_datetime(when) if when else None
     article.save()
 
     article.photos.all().delete()
@@ -184,11 +198,14 @@ def apply_snapshot(article, data, *, announce=True):
             position=r["position"],
         )
 
+    # Filled rows go too: the change announced after a restore fills the empty slots again.
     article.recommendations.all().delete()
     picks = set(Article.objects.filter(pk__in=[r["target_id"] for r in data.get("recommendations", [])]).values_list("pk", flat=True))
     for r in data.get("recommendations", []):
         if r["target_id"] in picks and r["target_id"] != article.pk:
-            Recommendation.objects.create(article=article, target_id=r["target_id"], position=r["position"])
+            Recommendation.objects.create(
+                article=article, target_id=r["target_id"], position=r["position"], reason=r.get("reason", "")
+            )
 
 
 # --- comparing two versions -------------------------------------------------
@@ -202,6 +219,12 @@ FIELD_LABELS = [
     ("outlet_label", _("source outlet (来源)")),
     ("author_line", _("author line (作者)")),
     ("dateline", _("dateline")),
+    ("origin", _("original or reprint")),
+    ("original_headline", _("original headline (原标题)")),
+    ("original_author", _("original author (原作者)")),
+    ("original_url", _("original address")),
+    ("original_published_at", _("original publication time")),
+    ("reprinted_by_label", _("reprinted by (转载编辑)")),
     ("summary", _("summary (摘要)")),
     ("body", _("body")),
     ("thumbnail_label", _("list thumbnail")),
@@ -227,6 +250,12 @@ def _lines(data, key):
     if key == "dateline":
         date = data.get("dateline_date") or ""
         return [f"{data.get('dateline_outlet_label', '')} {data.get('dateline_place', '')} {date}".strip()]
+    if key == "origin":
+        # Versions kept before stories had an origin were all originals: no line for either.
+        origin = data.get("origin") or Article.Origin.ORIGINAL
+        return [] if origin == Article.Origin.ORIGINAL else [str(Article.Origin(origin).label)]
+    if key == "original_published_at" and data.get(key):
+        return [local_time(parse_datetime(data[key]))]
     if key == "photos":
         return [
             f"#{p['position']} [{p['image_id']}] {p['caption']} / {p['credit']} / alt: {p['alt_text']}"

@@ -61,14 +61,19 @@ _EDIT_DESK = [
     "articles.change_outlet",
     "taggit.change_tag",
 ]
+# 专题 topics: editors gather stories under them; reporters do not.
+_EDIT_TOPICS = [
+    f"articles.{verb}_{model}" for model in ("topic", "topicstory") for verb in ("add", "change", "delete", "view")
+]
 
 ROLES = {
     REPORTER: [*_WRITE_STORY, "articles.submit_article"],
     # Editors write stories too; they may submit their own (never review them).
-    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, "articles.submit_article", "articles.review_article"],
+    FIRST_REVIEWER: [*_WRITE_STORY, *_EDIT_DESK, *_EDIT_TOPICS, "articles.submit_article", "articles.review_article"],
     RESPONSIBLE_EDITOR: [
         *_WRITE_STORY,
         *_EDIT_DESK,
+        *_EDIT_TOPICS,
         "articles.submit_article",
         "articles.review_article",
         "articles.sign_off_article",

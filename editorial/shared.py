@@ -12,7 +12,7 @@ navigation and cards: their events carry no stories and are site-wide.
 from django.db.models import Q
 
 from articles.events import SharedChanged, announce
-from articles.models import Article, ArticleImage, Byline
+from articles.models import Article, ArticleImage, Byline, TopicStory
 
 
 def stories_printing_image(pk):
@@ -34,7 +34,17 @@ def stories_tagged(pk):
     return set(Article.objects.filter(tags__pk=pk).values_list("pk", flat=True))
 
 
-STORIES_PRINTING = {"image": stories_printing_image, "person": stories_printing_person, "tag": stories_tagged}
+def stories_in_topic(pk):
+    """The stories a 专题 collects: each page names the topic (readers.topics)."""
+    return set(TopicStory.objects.filter(topic_id=pk).values_list("article_id", flat=True))
+
+
+STORIES_PRINTING = {
+    "image": stories_printing_image,
+    "person": stories_printing_person,
+    "tag": stories_tagged,
+    "topic": stories_in_topic,
+}
 
 
 def stories_printing(kind, pk):
@@ -43,10 +53,11 @@ def stories_printing(kind, pk):
     return find(pk) if find else set()
 
 
-def announce_shared_change(kind, pk, *, what="edit", story_ids=None, slugs=()):
+def announce_shared_change(kind, pk, *, what="edit", story_ids=None, slugs=(), image_ids=()):
     """Announce that the thing changed. `story_ids` defaults to the stories printing it now;
     pass those that printed it before as well when the change moves it off some of them (a
-    deletion, a tag merged away). `slugs` are its address parts before and after."""
+    deletion, a tag merged away). `slugs` are its address parts before and after; `image_ids`
+    the photos it shows before and after whose visibility follows it (a topic's lead image)."""
     if story_ids is None:
         story_ids = stories_printing(kind, pk)
     return announce(
@@ -56,5 +67,6 @@ def announce_shared_change(kind, pk, *, what="edit", story_ids=None, slugs=()):
             what=what,
             story_ids=tuple(sorted(set(story_ids))),
             slugs=tuple(dict.fromkeys(slug for slug in slugs if slug)),
+            image_ids=tuple(sorted(set(image_ids))),
         )
     )

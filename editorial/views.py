@@ -2,12 +2,13 @@
 and the outside reviewer's read-only page. Each parses input, calls one workflow or
 revisions function, and renders or redirects."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 from articles.models import Article
 from articles.text import clean_text
 
-from . import editing, queues, revisions, roles, workflow
+from . import editing, proofreading, queues, recommendations, revisions, roles, workflow
 from .photos import staff_addresses
 from .models import EditingSession, ReviewEvent, Revision
 
@@ -58,20 +59,29 @@ def transition(request, pk, step):
         raise Http404
     article = _article_for(request, pk)
     reason = clean_text(request.POST.get("reason", ""), multiline=True)
+    publish_at = None
     try:
         if step == "submit":
             workflow.submit(article, actor=request.user)
         elif step == "pass_first_review":
-            workflow.pass_first_review(article, actor=request.user, note=reason)
+            proofread = proofreading.from_post(request.POST, article)
+            workflow.pass_first_review(article, actor=request.user, note=reason, proofread=proofread)
         elif step == "send_back":
             workflow.send_back(article, actor=request.user, reason=reason)
         elif step == "sign_off":
-            workflow.sign_off(article, actor=request.user, publish_at=_publish_at(request), note=reason)
+            publish_at = _publish_at(request)
+            confirmed = request.POST.get("publish_now") == "1"
+            proofread = proofreading.from_post(request.POST, article)
+            workflow.sign_off(
+                article, actor=request.user, publish_at=publish_at, note=reason, publish_now_confirmed=confirmed, proofread=proofread
+            )
         elif step == "withdraw":
             workflow.withdraw(article, actor=request.user, reason=reason)
         elif step == "correct":
             # A correction changes the text: it is made by saving the change form with a note.
             raise workflow.TransitionNotAllowed(_("Edit the story and give a correction note, then save."))
+    except workflow.PublishTimePassed:
+        return _confirm_publish_now(request, article, publish_at, reason)
     except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError, ValueError) as refusal:
         text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
         messages.error(request, text or _("You may not do that."))
@@ -80,8 +90,18 @@ def transition(request, pk, step):
     article.refresh_from_db()
     messages.success(request, _("“%(headline)s” is now: %(status)s.") % {"headline": article.headline, "status": article.get_status_display()})
     if roles.can(request.user, "edit", article) or queues.visible_to(request.user).filter(pk=pk).exists():
-        return redirect(change_url(article))
+        # Marked: the step brought them back to the page, they did not open the editor (note_editing).
+        return redirect(f"{change_url(article)}?{RETURNED_BY_STEP}=1")
     return redirect("admin:index")
+
+
+def _confirm_publish_now(request, article, publish_at, reason):
+    """The sign-off asked for a time already past: say it publishes now, and ask again."""
+    context = _admin_context(request, article, _("Publish “%(headline)s” now?") % {"headline": article.headline})
+    context.update(publish_at=publish_at, raw_publish_at=request.POST.get("publish_at", ""), reason=reason)
+    # The 终审 proofreading given with the sign-off goes with the confirmation.
+    context["proofreading_carried"] = [(name, value) for name, value in request.POST.items() if name.startswith("proof-")]
+    return TemplateResponse(request, "editorial/sign_off_confirm.html", context)
 
 
 def _publish_at(request):
@@ -104,7 +124,7 @@ def history(request, pk):
         revisions=article.revisions.all(),
         events=ReviewEvent.objects.filter(article=article),
         can_restore=roles.can(request.user, "edit", article),
-        needs_note=article.status == Article.Status.PUBLISHED,
+        needs_note=article.shown_status == Article.Status.PUBLISHED,
     )
     return TemplateResponse(request, "editorial/article_history.html", context)
 
@@ -127,6 +147,60 @@ def compare(request, pk):
     return TemplateResponse(request, "editorial/revision_compare.html", context)
 
 
+def compare_published(request, pk):
+    """A live story: what readers see now against the story as it is being edited, either the
+    change form as sent (POST, from the change page's button: saved or not, nothing is kept)
+    or the latest version kept (GET), a refused edit included."""
+    article = _article_for(request, pk)
+    if not article.is_live:
+        raise Http404
+    published = revisions.snapshot(article)
+    latest, unreadable = None, []
+    if request.method == "POST":
+        draft, unreadable = _draft_from_form(request, article, published)
+    else:
+        latest = article.revisions.order_by("-number").first()
+        draft = latest.data if latest else published
+    context = _admin_context(request, article, _("Compare with what readers see"))
+    context.update(
+        changes=revisions.compare(published, draft),
+        latest=latest,
+        from_form=request.method == "POST",
+        unreadable=unreadable,
+    )
+    return TemplateResponse(request, "editorial/published_compare.html", context)
+
+
+def _draft_from_form(request, article, published):
+    """The story's fields as the change form sends them, over `published`; photos, byline and
+    links stay as published. Returns (data, labels of fields the form could not read)."""
+    from django.contrib import admin
+
+    form_class = admin.site.get_model_admin(Article).get_form(request, article, change=True)
+    with transaction.atomic():
+        # The form's own checks lock the row and keep a refused edit: all of it is rolled back.
+        form = form_class(request.POST, instance=Article.objects.get(pk=article.pk))
+        form.is_valid()
+        transaction.set_rollback(True)
+    cleaned = form.cleaned_data
+    data = dict(published)
+    for name in revisions.TEXT_FIELDS:
+        if name in cleaned:
+            data[name] = cleaned[name]
+    for name in revisions.FK_FIELDS:
+        if name in cleaned:
+            value = cleaned[name]
+            data[f"{name}_id"] = value.pk if value else None
+            data[f"{name}_label"] = str(value) if value else ""
+    if "dateline_date" in cleaned:
+        data["dateline_date"] = cleaned["dateline_date"].isoformat() if cleaned["dateline_date"] else None
+    if "tags" in cleaned:
+        data["tags"] = sorted(str(tag) for tag in cleaned["tags"])
+    compared = set(revisions.TEXT_FIELDS) | set(revisions.FK_FIELDS) | {"dateline_date", "tags"}
+    unreadable = [str(form.fields[name].label) for name in form.errors if name in compared and name in form.fields]
+    return data, unreadable
+
+
 @require_POST
 def restore(request, pk):
     article = _article_for(request, pk)
@@ -134,6 +208,7 @@ def restore(request, pk):
     if not number.isdigit():
         raise Http404
     revision = get_object_or_404(Revision, article=article, number=int(number))
+    workflow.record_if_due(article)  # a live story is restored as a correction
     try:
         article = editing.restore(article, revision, actor=request.user, note=clean_text(request.POST.get("note", ""), multiline=True))
     except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
@@ -160,6 +235,8 @@ def render_as_public(request, article, data=None, banner=""):
             revisions.apply_snapshot(article, data, announce=False)
         published_at = article.published_at if article.published_at and article.published_at <= timezone.now() else timezone.now() - timedelta(seconds=1)
         Article.objects.filter(pk=article.pk).update(status=Article.Status.PUBLISHED, published_at=published_at)
+        # The empty 推荐阅读 slots as they will be filled at publication (rolled back with the rest).
+        recommendations.fill(article, force_live=True)
         match = resolve(_without_script_prefix(article.get_absolute_url()))
         response = match.func(request, *match.args, **match.kwargs)
         content = response.content.decode()
@@ -199,7 +276,35 @@ def preview(request, pk):
         revision = get_object_or_404(Revision, article=article, number=int(request.GET["version"]))
         data, label = revision.data, _("version %(n)s") % {"n": revision.number}
     banner = _banner(_("Preview (%(what)s, status: %(status)s) - not public") % {"what": label, "status": article.get_status_display()})
+    request.newsroom_show_reasons = True  # 推荐阅读 says, for the desk, why each item is there
     return render_as_public(request, article, data, banner)
+
+
+CALENDAR_DAYS = 7
+
+
+def calendar(request):
+    """What goes live in the next seven days, day by day in the newsroom's time zone, each
+    story with its time and the 责任编辑 who signed it off. A reporter sees their own."""
+    if not request.user.has_perm("articles.view_article"):
+        raise PermissionDenied
+    zone = timezone.get_default_timezone()
+    today = timezone.localdate(timezone=zone)
+    days = [today + timedelta(days=n) for n in range(CALENDAR_DAYS)]
+    end = datetime.combine(today + timedelta(days=CALENDAR_DAYS), time.min, tzinfo=zone)
+    scheduled = (
+        queues.visible_to(request.user)
+        .with_shown_status()
+        .filter(shown_status=Article.Status.SCHEDULED)
+        .select_related("section", "responsible_editor")
+        .order_by("published_at", "pk")
+    )
+    by_day = {day: [] for day in days}
+    for story in scheduled.filter(published_at__lt=end):
+        by_day.get(timezone.localtime(story.published_at, zone).date(), []).append(story)
+    context = _admin_context(request, None, _("Scheduled for the next %(n)d days") % {"n": CALENDAR_DAYS})
+    context.update(days=list(by_day.items()), today=today, later=scheduled.filter(published_at__gte=end).count())
+    return TemplateResponse(request, "editorial/article_calendar.html", context)
 
 
 def share_hours():
@@ -238,8 +343,15 @@ def shared(request, token):
 
 
 
+# In the query of the change page a step redirects to: its taker was brought back, and is not
+# counted as editing the story for that visit.
+RETURNED_BY_STEP = "after_step"
+
+
 def note_editing(article, user, editing=True):
-    """Record that `user` opened the story to edit it; return the others who did in the last minutes."""
+    """Record that `user` opened the story to edit it; return the others who did in the last minutes.
+
+    `editing` is False for someone who cannot edit it, or whom a step brought back to the page."""
     now = timezone.now()
     if editing:
         EditingSession.objects.update_or_create(article=article, user=user, defaults={"opened_at": now})
@@ -257,3 +369,22 @@ def note_editing(article, user, editing=True):
 def done_editing(article, user):
     """The user moved the story on (or cannot edit it): they no longer have it open."""
     EditingSession.objects.filter(article=article, user=user).delete()
+
+
+INTERNAL_NOTES_PER_PAGE = 50
+
+
+@require_safe
+def internal_notes(request):
+    """The chief editor's list of every internal note: changes to live stories that were kept
+    in their history instead of printed as a 更正, newest first, each with its story."""
+    if roles.CHIEF_EDITOR not in roles.user_roles(request.user):
+        raise PermissionDenied
+    notes = (
+        ReviewEvent.objects.filter(action=ReviewEvent.Action.REVISED)
+        .select_related("article")
+        .order_by("-created_at", "-pk")
+    )
+    context = _admin_context(request, None, _("Internal notes on live stories"))
+    context.update(page=Paginator(notes, INTERNAL_NOTES_PER_PAGE).get_page(request.GET.get("page")))
+    return TemplateResponse(request, "editorial/internal_notes.html", context)

@@ -21,7 +21,7 @@ from articles.events import Placement, StoryChanged, announce
 from articles.models import Article, Correction, Person
 from newsroom import db_locks
 
-from . import roles
+from . import proofreading, reprints, roles
 from .models import ReviewEvent
 from .revisions import display_name
 
@@ -59,6 +59,10 @@ class ReasonRequired(ValidationError):
     """Send back, withdraw and correct must say why."""
 
 
+class PublishTimePassed(ValidationError):
+    """Signing off with a publication time already past publishes at once: said and confirmed first."""
+
+
 # Steps offered as buttons on the change page (trash goes through the admin's delete).
 BUTTON_STEPS = [step for step in STEPS if step != "trash"]
 
@@ -71,7 +75,24 @@ def available_steps(user, article):
 
 
 def _lock(article):
-    return Article.objects.select_for_update(of=("self",)).select_related("first_review_editor").get(pk=article.pk)
+    locked = Article.objects.select_for_update(of=("self",)).select_related("first_review_editor").get(pk=article.pk)
+    if locked.status == S.SCHEDULED and locked.is_live:
+        # Readers see it already: its publication is recorded first, as publish_due would
+        # record it, so the step starts from where the story stands (a live story is
+        # withdrawn or corrected, not sent back).
+        _publish(locked)
+    return locked
+
+
+def record_if_due(article):
+    """Record the publication of a scheduled story whose time has come, if no one has yet.
+
+    The desk calls it when it opens a story, so that the page, its form and its steps treat
+    the story as the published story readers see. True if the story was moved."""
+    if article.status != S.SCHEDULED or not article.is_live:
+        return False
+    with transaction.atomic():
+        return _lock(article).status == S.PUBLISHED
 
 
 def _check(actor, step, article, reason=None):
@@ -129,15 +150,17 @@ def submit(article, *, actor, note=""):
 
 
 @transaction.atomic
-def pass_first_review(article, *, actor, note=""):
-    """初审: the first-review editor passes the story on to final review, and is recorded."""
+def pass_first_review(article, *, actor, note="", proofread=None):
+    """初审: the first-review editor passes the story on to final review, and is recorded,
+    with their proofreading (a proofreading.Proofread; None: no errors found)."""
     article = _lock(article)
     _check(actor, "pass_first_review", article)
     before = Placement.of(article)
     from_status = article.status
     article.first_review_editor = Person.for_user(actor)
     _move(article, S.FINAL_REVIEW, "first_review_editor")
-    _record(article, actor, ReviewEvent.Action.PASSED, from_status=from_status, note=note)
+    event = _record(article, actor, ReviewEvent.Action.PASSED, from_status=from_status, note=note)
+    proofreading.record_review(article, event, proofread)
     _announce("pass_first_review", article, before)
     return article
 
@@ -161,18 +184,30 @@ def send_back(article, *, actor, reason):
 
 
 @transaction.atomic
-def sign_off(article, *, actor, publish_at=None, note=""):
-    """责任编辑 signs the story off: published now, or scheduled for `publish_at`."""
+def sign_off(article, *, actor, publish_at=None, note="", publish_now_confirmed=False, proofread=None):
+    """责任编辑 signs the story off: published now, or scheduled for `publish_at`, and the
+    终审 proofreading is recorded with it (`proofread`, as for pass_first_review).
+
+    A `publish_at` already past publishes the story now, and only with
+    `publish_now_confirmed`: without it PublishTimePassed is raised and nothing changes.
+    """
     article = _lock(article)
     _check(actor, "sign_off", article)
+    reprints.check_sign_off(article)  # 转载: approved outlet, complete, headline approved
     before = Placement.of(article)
     from_status, now = article.status, timezone.now()
+    if publish_at is not None and publish_at <= now and not publish_now_confirmed:
+        raise PublishTimePassed(
+            _("The publication time has passed: signing off now publishes the story at once."),
+            code="publish_time_passed",
+        )
     article.published_at = publish_at if publish_at and publish_at > now else now
     scheduled = article.published_at > now
     article.responsible_editor = Person.for_user(actor)
     _move(article, S.SCHEDULED if scheduled else S.PUBLISHED, "published_at", "responsible_editor")
     action = ReviewEvent.Action.SCHEDULED if scheduled else ReviewEvent.Action.SIGNED_OFF
-    _record(article, actor, action, from_status=from_status, note=note)
+    event = _record(article, actor, action, from_status=from_status, note=note)
+    proofreading.record_review(article, event, proofread)
     _announce("sign_off", article, before)
     return article
 
@@ -191,7 +226,7 @@ def withdraw(article, *, actor, reason):
 
 
 @transaction.atomic
-def correct(article, *, actor, note):
+def correct(article, *, actor, note, escaped_errors=None):
     """更正: a published story stays live; a dated note printed under it says what changed.
 
     The note alone: a correction that changes the text is a save through
@@ -200,13 +235,16 @@ def correct(article, *, actor, note):
     """
     locked = _lock(article)
     before = Placement.of(locked)
-    record_correction(article, actor=actor, note=note)
+    record_correction(article, actor=actor, note=note, escaped_errors=escaped_errors)
     _announce("correct", locked, before)
     return article
 
 
-def record_correction(article, *, actor, note):
+def record_correction(article, *, actor, note, escaped_errors=None):
     """The checks and records of 更正, without an announcement: for a save that announces itself.
+
+    `escaped_errors` ({kind: count}) are the errors the correction corrects, counted as
+    escaped into print (editorial.proofreading.record_escaped); none named counts one 「其他」.
 
     Raises PermissionDenied, TransitionNotAllowed or ReasonRequired before writing anything;
     the caller's transaction then keeps none of its own changes either.
@@ -217,7 +255,20 @@ def record_correction(article, *, actor, note):
         article=locked, note=note.strip(), created_by=actor, created_by_name=display_name(actor)
     )
     # Recorded against the edited story, so the event names the version the correction made.
-    _record(article, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
+    event = _record(article, actor, ReviewEvent.Action.CORRECTED, from_status=locked.status, note=note)
+    proofreading.record_escaped(locked, event, escaped_errors, public=True)
+
+
+def record_internal_note(article, *, actor, note, escaped_errors=None):
+    """An edit of a live story noted for the desk only: checked as a correction is (the same
+    people, a note required), kept in the story's history and printed nowhere.
+
+    Like record_correction it announces nothing: the save that carries it announces itself.
+    """
+    locked = _lock(article)
+    _check(actor, "correct", locked, note)
+    event = _record(article, actor, ReviewEvent.Action.REVISED, from_status=locked.status, note=note)
+    proofreading.record_escaped(locked, event, escaped_errors, public=False)
 
 
 @transaction.atomic
@@ -237,12 +288,17 @@ def publish_due(*, now=None):
         return moved
     due = Article.objects.select_for_update(skip_locked=True).filter(status=S.SCHEDULED, published_at__lte=now)
     for article in due:
-        before = Placement.of(article)
-        _move(article, S.PUBLISHED)
-        _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)
-        _announce("publish_due", article, before)
+        _publish(article)
         moved.append(article)
     return moved
+
+
+def _publish(article):
+    """A scheduled story whose time has come becomes published: recorded, mailed, announced."""
+    before = Placement.of(article)
+    _move(article, S.PUBLISHED)
+    _record(article, None, ReviewEvent.Action.PUBLISHED_DUE, from_status=S.SCHEDULED)
+    _announce("publish_due", article, before)
 
 
 # --- the trash: deleting softly ---------------------------------------------------------

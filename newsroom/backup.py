@@ -53,8 +53,9 @@ EXCLUDED = [
     # are rebuilt from the restored stories (static_rebuild, a CDN purge of the site key).
     "django_tasks_database.DBTaskResult",
 ]
-# Rows `migrate` makes in an empty database (the role groups) that a restore replaces.
-REPLACED_ON_RESTORE = ["auth.Group"]
+# Rows `migrate` makes in an empty database (the role groups, the review deadlines' defaults)
+# that a restore replaces with the backup's.
+REPLACED_ON_RESTORE = ["auth.Group", "editorial.StageDeadline"]
 
 CHUNK = 1024 * 1024
 

@@ -25,6 +25,8 @@ EMAIL_BACKEND, DEFAULT_FROM_EMAIL  how mail is sent (default: printed to the con
 MEDIA_ROOT, MEDIA_URL where uploaded photos and renditions live.
 STATIC_ROOT           where collectstatic writes; served by WhiteNoise.
 NEWSROOM_SITE_NAME    the site's name (default 新闻网).
+NEWSROOM_SITE_URL     the address people open the site at, e.g. https://news.example.cn; links in
+                      workflow mails are built from it (default http://127.0.0.1:8000).
 NEWSROOM_SEPARATION_OF_DUTIES  "0" lets one person do both reviews (small newsrooms).
 NEWSROOM_SERVE_MEDIA  "0" where nginx or object storage serves /media/ (default on).
 NEWSROOM_MAX_UPLOAD_BYTES, NEWSROOM_MAX_IMAGE_PIXELS  the largest photo accepted.
@@ -292,11 +294,15 @@ NEWSROOM_RENDITIONS = {
 
 # --- The newsroom ----------------------------------------------------------
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "新闻网")
+# Mails link to the admin with absolute addresses built from this one address.
+NEWSROOM_SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
 NEWSROOM_SEPARATION_OF_DUTIES = env_bool("NEWSROOM_SEPARATION_OF_DUTIES", default=True)
 
 # Tag lists split on , ， 、 ; ； and line breaks, each name cleaned and limited (articles/tags.py).
 TAGGIT_TAGS_FROM_STRING = "articles.tags.parse_tags"
 TAGGIT_STRING_FROM_TAGS = "articles.tags.format_tags"
+# "AI" typed on one story and "ai" on another are one tag (articles/tags.py).
+TAGGIT_CASE_INSENSITIVE = True
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@localhost")
@@ -551,6 +557,10 @@ NEWSROOM_SUBSCRIBERS = [
     # The search index is a table beside the stories: rewritten in the same transaction, so
     # search never disagrees with the story it finds.
     "articles.search.story_changed",
+    # 推荐阅读 slots the editors left empty are filled (with the reason) when a story is
+    # published or changed, after the index it reads similar text from; a withdrawn story's
+    # slots in other blocks are filled again (editorial/recommendations.py).
+    "editorial.recommendations.story_changed",
     # The page cache is bumped once the transaction commits; static files and CDN purges are
     # a task written in the same transaction and run by the worker (delivery/tasks.py).
     "delivery.subscribers.story_changed",

@@ -11,5 +11,8 @@ def site(request):
 
     return {
         "site_name": settings.NEWSROOM_SITE_NAME,
+        # The meta description of pages with none of their own (the home page).
+        "site_description": getattr(settings, "NEWSROOM_SITE_DESCRIPTION", "")
+        or f"{settings.NEWSROOM_SITE_NAME}：最新新闻、各栏目报道与推荐阅读。",
         "nav_sections": SimpleLazyObject(lambda: list(Section.objects.all())),
     }

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from taggit.models import Tag
 
@@ -16,6 +15,8 @@ from articles.models import Article, Section
 from articles.text import clean_text
 from delivery import registry as deps
 from delivery.cache import cached_page
+
+from .reprints import SourcedAtomFeed, SourcedRssFeed, feed_item_source
 
 FEED_ITEMS = 30
 
@@ -61,6 +62,12 @@ class LatestStoriesFeed(Feed):
 
     item_guid_is_permalink = False
 
+    # A reprint's entry names where it comes from (readers.reprints).
+    feed_type = SourcedRssFeed
+
+    def item_extra_kwargs(self, item):
+        return feed_item_source(item)
+
     def get_feed(self, obj, request):
         """The feed, each story's RSS <guid> and Atom <id> made absolute on the origin its
         links get (the request's; static publishing builds that from its public origin)."""
@@ -71,7 +78,7 @@ class LatestStoriesFeed(Feed):
 
 
 class LatestStoriesAtomFeed(LatestStoriesFeed):
-    feed_type = Atom1Feed
+    feed_type = SourcedAtomFeed
     subtitle = LatestStoriesFeed.description
 
 
@@ -94,7 +101,7 @@ class SectionFeed(LatestStoriesFeed):
 
 
 class SectionAtomFeed(SectionFeed):
-    feed_type = Atom1Feed
+    feed_type = SourcedAtomFeed
 
     def subtitle(self, obj=None):
         return clean_text(obj.description or obj.name, multiline=True)
@@ -120,7 +127,7 @@ class TagFeed(LatestStoriesFeed):
 
 
 class TagAtomFeed(TagFeed):
-    feed_type = Atom1Feed
+    feed_type = SourcedAtomFeed
 
     def subtitle(self, obj=None):
         return clean_text(f"标签:{obj.name}")

@@ -8,11 +8,10 @@ A URL pattern readers can reach and nobody declares here fails tests/delivery.
 
 from datetime import datetime
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q
-from taggit.models import Tag, TaggedItem
+from django.db.models import Exists, OuterRef
+from taggit.models import Tag
 
-from articles.models import Article, Byline, Person, Recommendation, RelatedLink, Section
+from articles.models import Article, Byline, Person, Recommendation, RelatedLink, Section, Topic
 from delivery.registry import (
     FEEDS,
     HOME,
@@ -28,7 +27,8 @@ from delivery.registry import (
 )
 
 from . import sitemaps
-from .views import RECOMMENDED, public_tags
+from .topics import topic_key
+from .views import public_tags
 
 BATCH = 2000  # rows read at a time when walking a whole table
 
@@ -67,7 +67,9 @@ def every_story(ids=None):
 
 def stories_showing(placement):
     """The story's own page (with and without its slug), and the live stories whose pages
-    show it: their 相关新闻 and 推荐阅读 picks, and its previous and next story in its section."""
+    show it: their 相关新闻, their 推荐阅读 (picked or filled: both are stored rows, kept when
+    the story is withdrawn so that these pages are found; editorial.recommendations), and its
+    previous and next story in its section."""
     yield {"pk": placement.story_id}
     if placement.slug:
         yield _story_kwargs(placement.story_id, placement.slug)
@@ -86,41 +88,9 @@ def stories_showing(placement):
         yield _story_kwargs(pk, slug)
 
 
-def _tagged(tag_id):
-    return TaggedItem.objects.filter(tag_id=tag_id, content_type=ContentType.objects.get_for_model(Article)).values(
-        "object_id"
-    )
-
-
-def stories_recommending(placement):
-    """The wide groups of story pages whose automatic 推荐阅读 may show the story.
-
-    A story page without picks fills its 推荐阅读 with the newest live stories sharing a tag
-    with it, then the newest of its section (readers.views._recommended). A story among the
-    RECOMMENDED newest of one of its tags or of its section is on such pages of every story
-    carrying that tag or standing in that section; an older one is on none of them."""
-    if not placement.published_at:
-        return
-    when = datetime.fromisoformat(placement.published_at)
-    newer = Article.objects.published().filter(Q(published_at__gt=when) | Q(published_at=when, pk__gt=placement.story_id))
-    if placement.section_id and newer.filter(section_id=placement.section_id)[:RECOMMENDED].count() < RECOMMENDED:
-        yield f"section:{placement.section_id}"
-    for tag_id in placement.tag_ids:
-        if newer.filter(pk__in=_tagged(tag_id))[:RECOMMENDED].count() < RECOMMENDED:
-            yield f"tag:{tag_id}"
-
-
-def recommending_members(group, after, limit):
-    """The live stories of a group ("section:3", "tag:5") after primary key `after`."""
-    kind, pk = group.split(":")
-    stories = Article.objects.published().filter(pk__gt=after or 0)
-    stories = stories.filter(section_id=int(pk)) if kind == "section" else stories.filter(pk__in=_tagged(int(pk)))
-    return [(pk, _story_kwargs(pk, slug)) for pk, slug in stories.order_by("pk").values_list("pk", "slug")[:limit]]
-
-
 def stories_printing(event):
-    """Story pages print their people's names and their tags."""
-    if event.kind in {"person", "tag"} and event.story_ids:
+    """Story pages print their people's names, their tags and the topics they are in."""
+    if event.kind in {"person", "tag", "topic"} and event.story_ids:
         for pk, slug in Article.objects.published().filter(pk__in=event.story_ids).values_list("pk", "slug"):
             yield _story_kwargs(pk, slug)
 
@@ -192,6 +162,43 @@ def person_keys(placement):
     return {person_key(pk) for pk in placement.person_ids}
 
 
+# --- topics (专题) ----------------------------------------------------------------------------
+
+
+def every_topic():
+    """Topics with at least one live story (the others answer 404)."""
+    for slug in Topic.objects.public().order_by("pk").values_list("slug", flat=True):
+        yield {"slug": slug}
+
+
+def _topics_of(placement):
+    return Topic.objects.filter(entries__article_id=placement.story_id)
+
+
+def topic_showing(placement):
+    """The topics the story is in, whatever its status: its publication may open a topic's page."""
+    for slug in _topics_of(placement).values_list("slug", flat=True):
+        yield {"slug": slug}
+
+
+def topic_printing(event):
+    """A topic's pages print its headline, introduction and lead image."""
+    if event.kind == "topic":
+        for slug in event.slugs:
+            yield {"slug": slug}
+    elif event.kind == "image":
+        for slug in Topic.objects.public().filter(lead_image_id=event.pk).values_list("slug", flat=True):
+            yield {"slug": slug}
+
+
+def topic_keys(placement):
+    return {topic_key(pk) for pk in _topics_of(placement).values_list("pk", flat=True)}
+
+
+def _no_instances(**within):
+    return iter(())
+
+
 # --- site-wide pages, feeds, sitemaps --------------------------------------------------------
 
 
@@ -201,6 +208,12 @@ def _one(placement_or_event):
 
 def _when_site_wide(event):
     if event.site_wide:
+        yield {}
+
+
+def _when_listed(event):
+    """The sections sitemap lists sections and topics."""
+    if event.site_wide or event.kind == "topic":
         yield {}
 
 
@@ -243,8 +256,6 @@ register(
         count=lambda: Article.objects.published().count(),
         showing=stories_showing,
         shared=stories_printing,
-        groups=stories_recommending,
-        members=recommending_members,
         keys=lambda placement: {story_key(placement.story_id)},
         sitemap="stories",
     ),
@@ -280,9 +291,24 @@ register(
         "articles:tag_atom", every=every_tag, count=lambda: Tag.objects.count(), showing=tag_showing,
         shared=tag_printing, keys=lambda placement: {FEEDS, *tag_keys(placement)},
     ),
+    PublicPage(
+        "articles:topic", every=every_topic, count=lambda: Topic.objects.count(), showing=topic_showing,
+        shared=topic_printing, keys=topic_keys, sitemap="sections", changefreq="daily",
+    ),
+    PublicPage(
+        "articles:topic_feed", every=every_topic, count=lambda: Topic.objects.count(), showing=topic_showing,
+        shared=topic_printing, keys=lambda placement: {FEEDS, *topic_keys(placement)},
+    ),
+    PublicPage(
+        "articles:topic_atom", every=every_topic, count=lambda: Topic.objects.count(), showing=topic_showing,
+        shared=topic_printing, keys=lambda placement: {FEEDS, *topic_keys(placement)},
+    ),
+    # The 点击排行 beacon story pages post to (readers.most_read): no page, nothing to keep.
+    PublicPage("articles:read", every=_no_instances, static=False),
     PublicPage("robots"),
+    PublicPage("favicon", static=False),  # a redirect to the icon among the static files
     PublicPage("sitemap", showing=_one, keys=_always(SITEMAPS)),
-    PublicPage("sitemap_sections", every=_dated, shared=_when_site_wide, sitemap="index"),
+    PublicPage("sitemap_sections", every=_dated, shared=_when_listed, sitemap="index"),
     PublicPage("news_sitemap", every=_dated, showing=_one, keys=_always(SITEMAPS), sitemap="index"),
     PublicPage(
         "sitemap_stories",

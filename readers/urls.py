@@ -4,7 +4,7 @@ engines and templates know them. Every pattern here is declared in readers/pages
 
 from django.urls import include, path
 
-from . import feeds, sitemaps, views
+from . import feeds, most_read, sitemaps, topics, views
 
 pages = [
     path("", views.home, name="home"),
@@ -20,10 +20,15 @@ pages = [
     path("feeds/sections/<slug:slug>/atom.xml", feeds.section_atom, name="section_atom"),
     path("feeds/tags/<str:slug>/rss.xml", feeds.tag_rss, name="tag_feed"),
     path("feeds/tags/<str:slug>/atom.xml", feeds.tag_atom, name="tag_atom"),
+    path("topics/<slug:slug>/", topics.topic_detail, name="topic"),
+    path("feeds/topics/<slug:slug>/rss.xml", topics.topic_rss, name="topic_feed"),
+    path("feeds/topics/<slug:slug>/atom.xml", topics.topic_atom, name="topic_atom"),
+    path("reads/<int:pk>/", most_read.read_beacon, name="read"),
 ]
 
 urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-sections.xml", sitemaps.sections, name="sitemap_sections"),
     path("sitemap-stories-<int:block>.xml", sitemaps.stories, name="sitemap_stories"),

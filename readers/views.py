@@ -24,6 +24,8 @@ from articles import search as search_engine
 from articles.models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
 from delivery import registry as deps
 from delivery.cache import cached_page
+from . import most_read, reprints
+from .topics import topics_of, with_topic_rows
 from .pagination import KeysetPage
 from .templatetags.newsroom import rendition_info
 
@@ -90,7 +92,8 @@ def home(request):
             chosen = section_ids.setdefault(section_id, [])
             if len(chosen) < HOME_PER_SECTION:
                 chosen.append(pk)
-    cards = _cards(published).in_bulk(set(latest_ids).union(*section_ids.values()))
+    read_today, read_week = most_read.list_ids()
+    cards = _cards(published).in_bulk(set(latest_ids).union(*section_ids.values(), read_today, read_week))
     latest = [cards[pk] for pk in latest_ids if pk in cards]
     by_section = {}
     for section_id, pks in section_ids.items():
@@ -103,8 +106,15 @@ def home(request):
     return _render(
         request,
         "articles/home.html",
-        {"top": top[0] if top else None, "latest": latest, "blocks": blocks},
-        {deps.HOME},
+        {
+            "top": top[0] if top else None,
+            "latest": latest,
+            "blocks": blocks,
+            # 点击排行, from the lists the last flush left (readers.most_read); only live stories.
+            "most_read_today": [cards[pk] for pk in read_today if pk in cards],
+            "most_read_week": [cards[pk] for pk in read_week if pk in cards],
+        },
+        {deps.HOME, most_read.MOST_READ},
     )
 
 
@@ -113,9 +123,21 @@ def home(request):
 def section_detail(request, slug):
     section = get_object_or_404(Section, slug=slug)
     stories = Article.objects.published().filter(section=section)
-    return _list_page(
-        request, stories, {"section": section, "feed_slug": section.slug}, {deps.section_key(section.pk)}
-    )
+    context = {"section": section, "feed_slug": section.slug}
+    context["most_read_today"], context["most_read_week"] = _most_read_in(section)
+    keys = {deps.section_key(section.pk), most_read.section_most_read_key(section.pk)}
+    return _list_page(request, stories, context, keys)
+
+
+def _most_read_in(section):
+    """The section's 点击排行 today and this week: live stories still in it (one query, none
+    when the lists are empty)."""
+    read_today, read_week = most_read.list_ids(section.pk)
+    if not read_today and not read_week:
+        return [], []
+    stories = Article.objects.published().filter(section=section, pk__in={*read_today, *read_week})
+    found = stories.only("pk", "slug", "headline").in_bulk()
+    return [found[pk] for pk in read_today if pk in found], [found[pk] for pk in read_week if pk in found]
 
 
 def _live(outer_field):
@@ -174,50 +196,36 @@ def person_detail(request, pk):
     return _list_page(request, stories, {"person": person}, {deps.person_key(person.pk)})
 
 
-def _recommended(article, tag_ids):
-    """推荐阅读: the editors' live picks in order; without picks, the newest live stories sharing
-    a tag with it, then the newest of its section.
-
-    Each read is a short walk down an index with plain joins, which PostgreSQL plans in well
-    under a millisecond (one statement combining them all took about 10 ms to plan): one
-    query with picks, two or three without."""
+def _recommended(article):
+    """推荐阅读: the stored rows in order, the editors' picks first and then the slots the system
+    filled when the story was published or last changed (editorial.recommendations), live
+    targets only: one query, and no suggestion is worked out for a reader."""
     live_target = {
         "target__status__in": Article.LIVE_STATUSES,  # as ArticleQuerySet.published()
         "target__published_at__lte": timezone.now(),
         "target__deleted_at__isnull": True,
     }
-    picks = list(
+    rows = list(
         Recommendation.objects.filter(article_id=article.pk, **live_target)
         .select_related("target__outlet", "target__thumbnail")
         .order_by("position", "pk")[:RECOMMENDED]
     )
-    if picks:
-        return [pick.target for pick in sorted(picks, key=lambda pick: (pick.position, pick.target_id))]
-    live = (
-        Article.objects.published()
-        .exclude(pk=article.pk)
-        .select_related("outlet", "thumbnail")
-        .order_by("-published_at", "-pk")
-    )
     chosen = []
-    if tag_ids:
-        tagged = TaggedItem.objects.filter(tag_id__in=tag_ids, content_type=ContentType.objects.get_for_model(Article))
-        chosen += live.filter(pk__in=tagged.values("object_id"))[:RECOMMENDED]
-    if article.section_id and len(chosen) < RECOMMENDED:
-        # Newest first after those sharing a tag; a section story sharing a tag is among them.
-        seen = {story.pk for story in chosen}
-        chosen += [story for story in live.filter(section_id=article.section_id)[:RECOMMENDED] if story.pk not in seen]
-    return chosen[:RECOMMENDED]
+    for row in sorted(rows, key=lambda row: (row.position, row.target_id)):
+        row.target.recommendation = row  # its source and reason, for the desk's preview
+        chosen.append(row.target)
+    return chosen
 
 
 def _story_queryset():
-    return (
+    stories = (
         Article.objects.select_related(
             "section", "outlet", "dateline_outlet", "first_review_editor", "responsible_editor", "thumbnail"
         )
         .with_neighbours()
         .with_story_blocks()
     )
+    return with_topic_rows(stories)  # the 专题 it is in, in the same query
 
 
 def _aware(value):
@@ -279,6 +287,7 @@ def _json_ld(request, article, photos, bylines, corrections):
         data["description"] = article.summary
     if article.section_id:
         data["articleSection"] = article.section.name
+    data.update(reprints.json_ld(article))  # a reprint names its original and source
     return data
 
 
@@ -299,7 +308,7 @@ def article_detail(request, pk, slug=None):
     bylines, tags, corrections, related = _story_parts(article)
     # The templates and the dateline read these as if prefetched.
     article._prefetched_objects_cache = {"bylines": bylines, "corrections": corrections}
-    recommended = _recommended(article, [tag.pk for tag in tags])
+    recommended = _recommended(article)
     photos, first_photo = [], {}
     needing = [a.pk for a in recommended if not a.thumbnail_id]
     for placement in (
@@ -335,6 +344,9 @@ def article_detail(request, pk, slug=None):
             "bylines": bylines,
             "related_links": related,
             "recommended": recommended,
+            "topics": topics_of(article),
+            # The desk's preview (editorial.views.preview) shows why each item is there.
+            "show_reasons": getattr(request, "newsroom_show_reasons", False),
             "json_ld": _json_ld(request, article, photos, bylines, corrections),
         },
         keys,
@@ -402,6 +414,19 @@ def search(request):
         },
         {deps.SEARCH},
     )
+
+
+FAVICON = settings.BASE_DIR / "static" / "favicon.ico"
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links: the project's icon
+    (static/favicon.ico; pages link its static address)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    response.dependency_keys = set()
+    return response
 
 
 @require_safe

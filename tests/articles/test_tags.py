@@ -143,3 +143,20 @@ def test_a_nul_in_the_tag_list_is_dropped_like_in_every_other_field():
     from editorial.forms import ArticleAdminForm
 
     assert ArticleAdminForm().fields["tags"].clean("泉\x00城, 历城") == ["泉城", "历城"]
+
+
+def test_names_that_only_look_different_are_one_tag(client, people):
+    """AI, ai and full-width ＡＩ on three stories are one tag; Chinese punctuation stays as typed."""
+    assert add_story(client, people, "AI, 两会（2026）", slug="first").status_code == 302
+    assert add_story(client, people, "ai、ＡＩ、２０２６", slug="second").status_code == 302
+    assert add_story(client, people, "Ａｉ　两会（2026）", slug="third").status_code == 302
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["2026", "AI", "两会（2026）"]
+    assert sorted(Article.objects.get(slug="second").tags.names()) == ["2026", "AI"]
+    assert Tag.objects.get(name="AI").taggit_taggeditem_items.count() == 3
+
+
+def test_tag_list_errors_are_in_the_editors_language(client, people):
+    response = add_story(client, people, "长" * 101)
+    assert response.context["adminform"].form.errors["tags"] == [
+        f"标签「{'长' * 20}…」有 101 个字，每个标签最多 100 个字。多个标签请用逗号、顿号或分号隔开。"
+    ]

@@ -305,7 +305,10 @@ class Cdn(PageCache):
         settings.NEWSROOM_CDN_PUBLIC_BASE_URL = [PUBLIC]
         settings.NEWSROOM_CDN_PURGE_SERVERS = [self.server.url]
         settings.NEWSROOM_CDN_PURGE_BY = ["urls", "keys"]
-        settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # the CDN is the only copy
+        # Behind the CDN the origin keeps its page cache too (an hour: only purges and key
+        # bumps refresh a page); with none, every page would be "private, no-cache" and the
+        # CDN would keep no copy, so nothing would be tested.
+        settings.NEWSROOM_PAGE_CACHE_SECONDS = 3600
         self.copies = {}
 
     def warm(self, urls):
@@ -316,6 +319,8 @@ class Cdn(PageCache):
                 continue  # a shared cache keeps no copy of it
             keys = set(response.get("Surrogate-Key", "").split())
             self.copies[url] = (response.status_code, _body(response), keys)
+        kept = [url for url in urls if url in self.copies]
+        assert len(kept) >= len(urls) // 2, f"the CDN kept {len(kept)} of {len(urls)} pages: too few to test purges"
 
     def served(self, url):
         for request in self.server.requests:

@@ -121,7 +121,7 @@ def test_a_correction_without_a_note_is_refused(client, people):
     _client(client, people["editor"])
     response = client.post(reverse("admin:articles_article_change", args=[article.pk]), change_form_data(article, headline="悄悄改"))
     assert response.status_code == 200
-    assert "更正必须填写更正说明。" in response.content.decode()
+    assert "保存已发布的稿件须附说明：公开更正或内部修改说明。" in response.content.decode()
     assert state_of(article) == before
 
 

@@ -88,7 +88,7 @@ def test_the_later_of_two_concurrent_saves_is_refused_and_both_edits_survive(peo
     response = _save(second, article, body="<p>责编改的。</p>")  # still carries base_version=1
     assert response.status_code == 200
     message = response.content.decode()
-    assert "你打开第 1 版之后,赵初审 保存了本稿(第 2 版" in message
+    assert "你打开第 1 版之后，赵初审 保存了本稿（第 2 版" in message
     assert "没有覆盖任何人的内容" in message
     assert reverse("admin:articles_article_compare", args=[article.pk]) in message
 

@@ -260,13 +260,18 @@ def test_payloads_typed_into_the_admin_stay_inert_everywhere(client, people, hos
 
     assert surfaces.found == {}, _report(surfaces.found)
 
-    # Mail goes out as plain text, one line of subject, no header smuggled in.
+    # Mail: one line of subject, no header smuggled in; a plain-text body, and an HTML
+    # alternative in which every payload is text too.
     assert mail.outbox
     for message in mail.outbox:
         assert "\n" not in message.subject and "\r" not in message.subject
-        assert message.content_subtype == "plain" and not getattr(message, "alternatives", None)
+        assert message.content_subtype == "plain"
+        for html, mimetype in message.alternatives:
+            assert mimetype == "text/html"
+            surfaces.check(f"mail to {message.to[0]}: {message.subject}", html)
         headers = message.message()
         assert headers.get_all("Bcc") is None
+    assert surfaces.found == {}, _report(surfaces.found)
 
 
 def test_forged_requests_with_payloads_are_refused_or_stored_inert(client, people, django_capture_on_commit_callbacks):

@@ -268,6 +268,9 @@ def test_the_photo_library_shows_a_private_photo_to_the_newsroom(commits, client
     page = client.get(reverse("admin:articles_image_change", args=[photo.pk])).content.decode()
     thumbnail = re.search(r'<img src="([^"]+)"', page).group(1)
     assert thumbnail.startswith("/review/photo/") and client.get(unescape(thumbnail)).status_code == 200
+    # The file field's "currently" link opens the original, signed as well.
+    current = re.search(r'<a href="([^"]+)">' + re.escape(photo.file.name) + "</a>", page).group(1)
+    assert current.startswith("/review/photo/") and client.get(unescape(current)).status_code == 200
 
 
 def test_published_pages_never_print_a_signed_address(commits):

@@ -3,7 +3,9 @@
 Stories get sections, tags, bylines, editors, photos with captions, 推荐阅读 picks and
 相关新闻 links, spread over the last months; one is pinned as 头条. A few are kept
 unpublished (drafts, in review, scheduled, withdrawn) so the site shows that they stay
-hidden. Deterministic for a given --seed. Made for demos and page-speed checks; the
+hidden. The apps above articles add their own demo records through articles.demo (the
+desk: 三校 proofreading at both reviews and some 更正, so the 差错率 report has real
+numbers). Deterministic for a given --seed. Made for demos and page-speed checks; the
 million-row benchmark generator is a separate command.
 """
 
@@ -18,6 +20,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
+from articles.demo import demo_stories_made
 from articles.events import Placement, StoryChanged, announce
 from articles.models import (
     Article,
@@ -117,6 +120,8 @@ class Command(BaseCommand):
         for n, (status, when) in enumerate(hidden, start=count):
             stories.append(self.story(rng, n, sections, outlets, people, editors, images, published_at=when,
                                       status=status, prefix="【未公开】"))
+        # The apps above articles add their demo records to the stories (articles.demo).
+        demo_stories_made.send(sender=self.__class__, stories=stories, rng=rng, now=now)
         # Announced once each is whole (links and picks are added after all stories exist);
         # these are new stories, so the desk's editing door has nothing to check or keep.
         for article in stories:
