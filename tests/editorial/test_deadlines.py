@@ -236,7 +236,7 @@ def test_an_overdue_stage_mails_the_duty_editor_once(people, clock, run_notify):
     message = mail.outbox[0]
     assert "[超时]" in message.subject and "急稿:大桥通车" in message.subject
     assert "2026年12月3日 10:10" in message.body  # due at, Beijing time
-    assert "已等待 11分,超时 1分" in message.body
+    assert "已等待 11分，超时 1分" in message.body
     notice = OverdueNotice.objects.get()
     assert (notice.article, notice.stage, notice.recipients) == (story, "first_review", "周值班")
 
@@ -327,7 +327,7 @@ def test_the_chiefs_dashboard_lists_the_days_overruns(client, people, clock):
     client.force_login(people["chief"])
     page = client.get(reverse("admin:index")).content.decode()
     overruns = page.split('class="deadline-overruns"')[1].split("</table>")[0]
-    assert "今日超时:1" in page
+    assert "今日超时：1" in page
     assert "初审超时的急稿" in overruns and "按时的普通稿" not in overruns
     assert "赵初审" in overruns and "25分" in overruns and "15分" in overruns
 
@@ -340,7 +340,7 @@ def test_yesterdays_overruns_are_not_todays(client, people, clock):
     at(clock, 24 * 60)
     client.force_login(people["chief"])
     page = client.get(reverse("admin:index")).content.decode()
-    assert "今日超时:0" in page
+    assert "今日超时：0" in page
 
 
 # --- the monthly report: time to publish per desk ------------------------------------------

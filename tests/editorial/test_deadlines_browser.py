@@ -88,7 +88,7 @@ def test_the_chief_reads_time_to_publish_per_desk_on_the_demo_site(live_server, 
     assert "超时 15分" in page.locator(".deadline-queue").inner_text()  # the demo's 急稿 at final review
     assert overruns.locator("tbody tr").count() >= 1
     _shot(page, "overdue-chief-dashboard")
-    page.click("text=出稿用时月报(按栏目)")
+    page.click("text=出稿用时月报（按栏目）")
     page.wait_for_selector(".time-to-publish")
     months = page.locator(".report-month")
     assert months.count() >= 4  # the demo spreads its stories over four months
