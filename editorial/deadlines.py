@@ -25,11 +25,9 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
-from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +38,7 @@ from newsroom.local_time import local_time
 
 from . import roles
 from .models import DutyEditor, OverdueNotice, ReviewEvent, StageDeadline
+from .notifications import admin_link, send_mail
 from .revisions import display_name
 
 S = Article.Status
@@ -344,8 +343,6 @@ def notify_overdue(*, now=None):
 def _mail(article, users, now):
     if not users:
         return 0
-    from .notifications import admin_link
-
     with translation.override(settings.LANGUAGE_CODE):
         stage = str(STAGE_LABELS[article.status])
         context = {
@@ -358,16 +355,8 @@ def _mail(article, users, now):
             "over": duration_text(now - article.stage_deadline),
             "link": admin_link(article),
         }
-        subject = " ".join((_("[Overdue] %(stage)s: %(headline)s") % {"stage": stage, "headline": article.headline}).split())
-        text = render_to_string("editorial/mail/deadline_overdue.txt", context).strip() + "\n"
-        html = render_to_string("editorial/mail/deadline_overdue.html", context)
-    connection = get_connection(fail_silently=True)
-    messages = []
-    for user in users:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection)
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-    return connection.send_messages(messages) or 0
+        subject = _("[Overdue] %(stage)s: %(headline)s") % {"stage": stage, "headline": article.headline}
+    return send_mail([user.email for user in users], subject, "deadline_overdue", context)
 
 
 # --- the monthly report: time to publish per desk ----------------------------------------

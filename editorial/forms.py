@@ -124,19 +124,7 @@ class ArticleAdminForm(TextRuleFormMixin, EscapedErrorsForm, forms.ModelForm):
     def _keep_refused_edit(self, cleaned):
         """Save the refused edit as a version of its own, so both edits survive."""
         current = Article.objects.get(pk=self.instance.pk)
-        data = revisions.snapshot(current)
-        for name in revisions.TEXT_FIELDS:
-            if name in cleaned:
-                data[name] = cleaned[name]
-        for name in revisions.FK_FIELDS:
-            if name in cleaned:
-                value = cleaned[name]
-                data[f"{name}_id"] = value.pk if value else None
-                data[f"{name}_label"] = str(value) if value else ""
-        if cleaned.get("dateline_date"):
-            data["dateline_date"] = cleaned["dateline_date"].isoformat()
-        if "tags" in cleaned:
-            data["tags"] = sorted(str(t) for t in cleaned["tags"])
+        data = revisions.with_form_fields(revisions.snapshot(current), cleaned)
         note = _("Refused edit: started from version %(n)s") % {"n": cleaned.get("base_version")}
         return revisions.record(current, author=self.user, note=str(note), applied=False, data=data)
 

@@ -87,17 +87,33 @@ def admin_link(article):
     return settings.NEWSROOM_SITE_URL.rstrip("/") + path
 
 
+def send_mail(addresses, subject, template, context):
+    """Mail each of `addresses` on its own, with a plain-text part and an HTML part rendered
+    from editorial/mail/<template>.txt and .html, in the newsroom's language. Returns the
+    number sent. Every mail of the desk (steps, overdue stages, outside reviewers) goes here."""
+    if not addresses:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        # A headline is one line in every form, but a forged request can carry line breaks;
+        # a mail header never does (Django would refuse the whole message).
+        subject = " ".join(str(subject).split())
+        text = render_to_string(f"editorial/mail/{template}.txt", context).strip() + "\n"
+        html = render_to_string(f"editorial/mail/{template}.html", context)
+    connection = get_connection(fail_silently=True)
+    messages = []
+    for address in addresses:
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    return connection.send_messages(messages) or 0
+
+
 def story_moved(event_pk):
     event = ReviewEvent.objects.select_related("article", "actor").filter(pk=event_pk).first()
     if event is None:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
         subject, users = recipients(event)
-        if not users:
-            return 0
-        # A headline is one line in every form, but a forged request can carry line breaks;
-        # a mail header never does (Django would refuse the whole message).
-        subject = " ".join(subject.split())
         context = {
             "headline": event.article.headline,
             "action": event.get_action_display(),
@@ -106,12 +122,4 @@ def story_moved(event_pk):
             "note": event.note,
             "link": admin_link(event.article),
         }
-        text = render_to_string("editorial/mail/story_moved.txt", context).strip() + "\n"
-        html = render_to_string("editorial/mail/story_moved.html", context)
-    connection = get_connection(fail_silently=True)
-    messages = []
-    for user in users:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection)
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-    return connection.send_messages(messages) or 0
+    return send_mail([user.email for user in users], subject, "story_moved", context)

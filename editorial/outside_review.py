@@ -18,9 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,6 +30,7 @@ from newsroom.local_time import local_time
 
 from . import roles
 from .models import OutsideRemark, OutsideReview
+from .notifications import send_mail
 
 TOKEN_SALT = "editorial.outside_review"
 # The longest a link may be made to live; the review's own expires_at is usually sooner.
@@ -162,12 +161,7 @@ def mail_link(review_pk, link):
             "link": link,
         }
         subject = _("[For review] %(headline)s") % {"headline": review.article.headline}
-        subject = " ".join(subject.split())  # a mail header never carries a line break
-        text = render_to_string("editorial/mail/outside_review_link.txt", context).strip() + "\n"
-        html = render_to_string("editorial/mail/outside_review_link.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [review.email], connection=get_connection(fail_silently=True))
-    message.attach_alternative(html, "text/html")
-    return message.send() or 0
+    return send_mail([review.email], subject, "outside_review_link", context)
 
 
 def address(token):

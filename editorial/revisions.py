@@ -100,6 +100,29 @@ def snapshot(article):
     return data
 
 
+# The story's own fields a change form carries, as snapshot() writes them.
+FORM_FIELDS = {*TEXT_FIELDS, *FK_FIELDS, "dateline_date", "tags"}
+
+
+def with_form_fields(data, cleaned):
+    """A copy of the snapshot `data` with the story's own fields taken from a change form's
+    `cleaned_data` (those it has: a field the form refused keeps the snapshot's value)."""
+    data = dict(data)
+    for name in TEXT_FIELDS:
+        if name in cleaned:
+            data[name] = cleaned[name]
+    for name in FK_FIELDS:
+        if name in cleaned:
+            value = cleaned[name]
+            data[f"{name}_id"] = value.pk if value else None
+            data[f"{name}_label"] = str(value) if value else ""
+    if "dateline_date" in cleaned:
+        data["dateline_date"] = cleaned["dateline_date"].isoformat() if cleaned["dateline_date"] else None
+    if "tags" in cleaned:
+        data["tags"] = sorted(str(tag) for tag in cleaned["tags"])
+    return data
+
+
 def next_number(article):
     latest = Revision.objects.filter(article=article).aggregate(n=Max("number"))["n"] or 0
     return max(latest, article.version) + 1

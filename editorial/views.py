@@ -182,22 +182,8 @@ def _draft_from_form(request, article, published):
         form = form_class(request.POST, instance=Article.objects.get(pk=article.pk))
         form.is_valid()
         transaction.set_rollback(True)
-    cleaned = form.cleaned_data
-    data = dict(published)
-    for name in revisions.TEXT_FIELDS:
-        if name in cleaned:
-            data[name] = cleaned[name]
-    for name in revisions.FK_FIELDS:
-        if name in cleaned:
-            value = cleaned[name]
-            data[f"{name}_id"] = value.pk if value else None
-            data[f"{name}_label"] = str(value) if value else ""
-    if "dateline_date" in cleaned:
-        data["dateline_date"] = cleaned["dateline_date"].isoformat() if cleaned["dateline_date"] else None
-    if "tags" in cleaned:
-        data["tags"] = sorted(str(tag) for tag in cleaned["tags"])
-    compared = set(revisions.TEXT_FIELDS) | set(revisions.FK_FIELDS) | {"dateline_date", "tags"}
-    unreadable = [str(form.fields[name].label) for name in form.errors if name in compared and name in form.fields]
+    data = revisions.with_form_fields(published, form.cleaned_data)
+    unreadable = [str(form.fields[name].label) for name in form.errors if name in revisions.FORM_FIELDS and name in form.fields]
     return data, unreadable
 
 

@@ -45,3 +45,26 @@ def static_root(settings, tmp_path):
     settings.NEWSROOM_STATIC_PUBLISH_ROOT = tmp_path / "site"
     settings.NEWSROOM_STATIC_PUBLISH_ORIGIN = "http://testserver"
     return tmp_path / "site"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser(monkeypatch, settings):
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser), for
+    tests against the live server; skipped when either is missing."""
+    # The live server serves static files from the apps, with no collectstatic manifest.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM reads are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield launched
+        launched.close()

@@ -3,7 +3,6 @@ tooltips and aria-labels, Django's own pages, full-width punctuation inside Chin
 English stays complete when chosen. The header's language label is readable (WCAG AA)."""
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -80,13 +79,8 @@ def test_the_change_page_puts_the_toolbar_through_the_catalog(client, people):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_in_a_browser_the_toolbar_tooltips_and_aria_labels_are_chinese(live_server, monkeypatch, settings):
-    """Debian's Chromium, as in tests/editorial/test_browser.py; skipped when it is missing."""
-    chromium = "/usr/bin/chromium"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(chromium, os.X_OK):
-        pytest.skip("Debian's Chromium is not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_in_a_browser_the_toolbar_tooltips_and_aria_labels_are_chinese(live_server, browser):
+    """Debian's Chromium (the `browser` fixture of tests/conftest.py); skipped when it is missing."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -96,28 +90,25 @@ def test_in_a_browser_the_toolbar_tooltips_and_aria_labels_are_chinese(live_serv
     user = get_user_model().objects.create_user("toolbar", password="toolbar-pass-1", is_staff=True, first_name="工具栏")
     user.groups.add(Group.objects.get(name=GROUP_NAMES[REPORTER]))
     article = Article.objects.create(headline="工具栏测试", body="<p>正文。</p>", created_by=user)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.set_default_timeout(15000)
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "toolbar")
-        page.fill("#id_password", "toolbar-pass-1")
-        page.click("input[type=submit]")
-        page.wait_for_selector("#content")
+    page = browser.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "toolbar")
+    page.fill("#id_password", "toolbar-pass-1")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#content")
 
-        def labels():
-            page.goto(f"{live_server.url}/admin/articles/article/{article.pk}/change/")
-            page.wait_for_selector(".prose-menubar__button[title]")
-            return page.eval_on_selector_all(
-                ".prose-menubar__button",
-                "buttons => buttons.map(b => [b.getAttribute('title') || '', b.getAttribute('aria-label') || ''])",
-            )
+    def labels():
+        page.goto(f"{live_server.url}/admin/articles/article/{article.pk}/change/")
+        page.wait_for_selector(".prose-menubar__button[title]")
+        return page.eval_on_selector_all(
+            ".prose-menubar__button",
+            "buttons => buttons.map(b => [b.getAttribute('title') || '', b.getAttribute('aria-label') || ''])",
+        )
 
-        chinese = labels()
-        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
-        english = labels()
-        browser.close()
+    chinese = labels()
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    english = labels()
     assert chinese and all(HAN.search(title) and HAN.search(aria) for title, aria in chinese), chinese
     assert ["粗体", "粗体"] in [list(pair) for pair in chinese]
     assert ["bold", "bold"] in [list(pair) for pair in english]

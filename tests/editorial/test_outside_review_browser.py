@@ -16,22 +16,8 @@ from editorial import workflow
 from editorial.models import OutsideRemark
 from editorial.roles import FIRST_REVIEWER, GROUP_NAMES, REPORTER, RESPONSIBLE_EDITOR, sync_roles
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "outside-review-1"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(monkeypatch, settings):
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
-        yield chromium
-        chromium.close()
 
 
 def _page(browser):

@@ -17,28 +17,12 @@ from django.utils import timezone
 from articles.models import Article, DailyReads, Topic
 from readers import most_read
 from tests import factories
-from tests.editorial.test_browser import CHROMIUM, _login
+from tests.editorial.test_browser import _login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # A reader's browser: the headless one announces itself as HeadlessChrome, which is not counted.
 READER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
-
-
-@pytest.fixture
-def browser(monkeypatch, settings):
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield launched
-        launched.close()
 
 
 def _page(browser):
