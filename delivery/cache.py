@@ -46,6 +46,8 @@ from django.utils.http import http_date
 from cdn import headers as cdn_headers
 from newsroom import cache_settings, db_router, request_log
 
+from . import read_model
+
 PAGE_PREFIX = "newsroom:page:"
 VERSION_PREFIX = "newsroom:dep:"
 NEXT_SCHEDULED_KEY = "newsroom:next-scheduled"
@@ -79,11 +81,15 @@ def _version_key(key):
     return VERSION_PREFIX + key
 
 
-def invalidate(keys):
-    """Mark every cached page that showed any of `keys` as stale (after the change committed)."""
+def invalidate(keys, scope=None):
+    """Mark every cached page that showed any of `keys` as stale, and delete the stored pages
+    (delivery.read_model) it touches, within `scope` (a read_model.Scope; by default every page
+    recording one of the keys), after the change committed."""
     db_router.fence_replicas()  # first: a page rebuilt after the bump must not come from behind it
     now = time.time_ns()
     dependency_cache().set_many({_version_key(key): now for key in keys}, timeout=None)
+    if read_model.enabled():
+        read_model.forget(keys, scope)
 
 
 def refresh_every_page(versions=None):
@@ -122,7 +128,7 @@ def current_versions(keys, *, missing):
 
 
 def forget_next_scheduled():
-    dependency_cache().delete(NEXT_SCHEDULED_KEY)
+    dependency_cache().delete_many([NEXT_SCHEDULED_KEY, read_model.SCHEDULED_KEYS])
 
 
 def next_scheduled_time():
@@ -155,7 +161,7 @@ def _eligible(request):
         request.method in ("GET", "HEAD")
         and not getattr(request, "skip_page_cache", False)
         and _is_anonymous(request)
-        and page_seconds() > 0
+        and (page_seconds() > 0 or read_model.enabled())
     )
 
 
@@ -216,8 +222,9 @@ def _fresh(entry):
 
 
 def _remaining_seconds(entry):
-    """How much longer `entry` may stay in the cache, from when it was made."""
-    timeout = page_seconds() - (time.time() - entry["created"])
+    """How much longer `entry` may stay in the cache, from when it was made (or, for a page
+    read from the read model, current when read, from then)."""
+    timeout = page_seconds() - (time.time() - entry.get("read", entry["created"]))
     if entry["expires"]:
         timeout = min(timeout, entry["expires"] - time.time())
     return max(1, int(timeout))
@@ -257,9 +264,17 @@ def _lookup(request):
         key = _key_for(request)
     except DisallowedHost:
         return None  # the stack answers 400
-    entry = cache.get(key)
+    if getattr(request, "refresh_read_model", False):
+        return key, None  # render it again for the read model, whatever is kept
+    caching = page_seconds() > 0
+    entry = cache.get(key) if caching else None
     if entry is not None and not _fresh(entry):
         entry = None
+    if entry is None:
+        entry = read_model.lookup(request)
+        if entry is not None and caching:
+            entry["read"] = time.time()
+            cache.set(key, entry, timeout=_remaining_seconds(entry))
     return key, entry
 
 
@@ -354,8 +369,13 @@ class PageCacheMiddleware:
             )
             if complete:
                 entry["added"] = _headers_added(entry, response)
-            if new or complete:
+            if (new or complete) and page_seconds() > 0 and not getattr(request, "refresh_read_model", False):
                 cache.set(key, entry, timeout=_remaining_seconds(entry))
+            kind = getattr(request, "read_model_kind", None)
+            if new and complete and kind is not None:
+                response.read_model_stored = read_model.store(
+                    request, entry, kind=kind, mark=request.read_model_mark
+                )
         return response
 
 
@@ -374,7 +394,7 @@ def serve_hits_first(django_application):
         if (
             environ.get("REQUEST_METHOD") in ("GET", "HEAD")
             and not any(name in environ for name in _CONDITIONAL)
-            and page_seconds() > 0
+            and (page_seconds() > 0 or read_model.enabled())
         ):
             try:
                 # A copy: WSGIRequest writes the decoded path back into the environ it gets,
@@ -419,11 +439,8 @@ def cached_page(view):
             return response
         # PageCacheMiddleware has looked the page up already; without it, look here.
         lookup = getattr(request, "page_cache_lookup", None)
-        key, entry = lookup if lookup is not None else (_key_for(request), None)
-        if lookup is None:
-            entry = cache.get(key)
-            if entry is not None and not _fresh(entry):
-                entry = None
+        found = lookup if lookup is not None else _lookup(request)
+        key, entry = found if found is not None else (_key_for(request), None)  # a bad host raises here
         if entry is not None:
             response = _finish(request, _from_entry(entry), entry)
             if lookup is not None and "added" not in entry:
@@ -432,6 +449,10 @@ def cached_page(view):
             return response
 
         started = time.time_ns()
+        kind = read_model.storable(request) if lookup is not None else None
+        if kind is not None:
+            # Taken before the page reads anything: a change after it keeps the page out of the model.
+            request.read_model_kind, request.read_model_mark = kind, read_model.begin()
 
         def build():
             response = view(request, *args, **kwargs)
@@ -464,7 +485,8 @@ def cached_page(view):
         keep = storable and all(not isinstance(v, int) or v < started for v in versions.values())
         if not keep:
             entry["expires"] = time.time()  # nobody (browser, CDN) may keep what may be stale
-        elif lookup is None:
+            request.read_model_kind = None
+        elif lookup is None and page_seconds() > 0:
             cache.set(key, entry, timeout=_remaining_seconds(entry))
         response["X-Page-Cache"] = "miss"
         response = _finish(request, response, entry)

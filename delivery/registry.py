@@ -119,6 +119,9 @@ class PublicPage:
     groups: Callable | None = None  # (Placement) -> names of wide groups of instances that may show it
     members: Callable | None = None  # (group, after, limit) -> [(cursor, kwargs), ...] in cursor order
     static: bool = True  # static publishing keeps a file of each instance
+    # What it shows changes with the clock alone (the news sitemap's last 48 hours): the read
+    # model (delivery.read_model) does not keep it; the page cache's lifetime bounds it.
+    changes_by_itself: bool = False
     sitemap: str | None = None  # the sitemap listing its instances: "index", "sections" or "stories"
     changefreq: str | None = None  # what the sitemap says of it
 
@@ -315,6 +318,22 @@ def keys_for(event):
             if declared.keys:
                 keys.update(declared.keys(placement))
     return keys
+
+
+def keys_by_kind(event):
+    """For a `StoryChanged`: {kind: the keys of it that kind of page declares}, so a stored page
+    is touched only through what its own kind lists (a story page records its section's key
+    because it prints the section's name, but a new story in the section changes only the
+    lists, and the neighbours `urls_for` names). None for a `SharedChanged`: every page
+    recording its key prints it."""
+    if not hasattr(event, "story_id"):
+        return None
+    found = {}
+    for placement in _public_placements(event):
+        for declared in pages():
+            if declared.keys:
+                found.setdefault(declared.url_name, set()).update(declared.keys(placement))
+    return found
 
 
 def urls_for(event):

@@ -23,7 +23,6 @@ change, so the operator's guide makes it part of turning static publishing on.
 """
 
 import gzip
-import io
 import logging
 import os
 import tempfile
@@ -31,15 +30,13 @@ import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from pathlib import Path
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.core.handlers.base import BaseHandler
-from django.core.handlers.wsgi import WSGIRequest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from . import registry
+from . import internal, read_model, registry
 from .registry import SITE
 
 logger = logging.getLogger("newsroom.static")
@@ -84,55 +81,22 @@ def url_for_file(relative):
 
 # --- rendering -------------------------------------------------------------------------------
 
-_handler = None
+def render(url, *, fresh=False):
+    """(status, body bytes) of `url` for an anonymous reader of the publishing origin.
 
-
-def _get_handler():
-    """Django's request handler with the project's middleware, built once per process."""
-    global _handler
-    if _handler is None:
-        handler = BaseHandler()
-        handler.load_middleware()
-        _handler = handler
-    return _handler
-
-
-def _request(url):
-    origin = urlsplit(settings.NEWSROOM_STATIC_PUBLISH_ORIGIN)
-    scheme = origin.scheme or "http"
-    port = origin.port or (443 if scheme == "https" else 80)
-    environ = {
-        "REQUEST_METHOD": "GET",
-        # WSGI carries the path as bytes decoded as latin-1 (PEP 3333).
-        "PATH_INFO": unquote_to_bytes(urlsplit(url).path).decode("iso-8859-1"),
-        "QUERY_STRING": "",
-        "SCRIPT_NAME": "",
-        "SERVER_NAME": origin.hostname or "localhost",
-        "SERVER_PORT": str(port),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": origin.netloc or "localhost",
-        "HTTP_X_FORWARDED_PROTO": scheme,
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    request = WSGIRequest(environ)
-    request.skip_page_cache = True
-    return request
-
-
-def render(url):
-    """(status, body bytes) of `url` for an anonymous reader, straight from the database.
-
-    Goes through the same middleware and view as a real request (not the test client), and
-    leaves the calling request's language as it was (this may run inside an admin request)."""
-    with translation.override(translation.get_language()):
-        response = _get_handler().get_response(_request(url))
+    From the read model when it holds the page (kept current by every change), else rendered
+    through the same middleware and view as a real request (not the test client), and then
+    kept there. `fresh` always renders, straight from the database, and keeps nothing (what
+    `static_verify` compares the files with)."""
+    origin = settings.NEWSROOM_STATIC_PUBLISH_ORIGIN
+    if not fresh and read_model.enabled():
+        found = read_model.get_many(read_model.origin_of(origin), [url]).get(url)
+        if found is not None:
+            render.last_keys = found[2]
+            return found[0], found[1]
+        response = internal.get(url, origin, refresh_read_model=True)
+    else:
+        response = internal.get(url, origin, skip_page_cache=True)
     if response.streaming:
         body = b"".join(response.streaming_content)
     else:
@@ -260,8 +224,9 @@ class Result:
         return f"<Result written={len(self.written)} removed={len(self.removed)} failed={len(self.failed)}>"
 
 
-def publish(urls, *, tree=None, held_back=None, result=None):
-    """Bring the files of `urls` up to date in `tree` (the live root by default)."""
+def publish(urls, *, tree=None, held_back=None, result=None, known=None):
+    """Bring the files of `urls` up to date in `tree` (the live root by default). `known` may
+    hold pages read already from the read model ({url: (status, body, keys)})."""
     tree = Path(tree) if tree is not None else root()
     result = result or Result()
     if tree is None:
@@ -277,7 +242,10 @@ def publish(urls, *, tree=None, held_back=None, result=None):
                 result.removed.append(url)
             continue
         try:
-            status, body = render(url)
+            if known and url in known:
+                status, body, render.last_keys = known[url]
+            else:
+                status, body = render(url)
         except Exception:
             # Never leave a file that may be out of date: Django answers until the next write.
             logger.exception("static publishing: could not render %s", url)
@@ -428,40 +396,69 @@ class Progress:
     def rate(self):
         return self.done / max(time.monotonic() - self.started, 1e-9)
 
-    def step(self):
-        self.done += 1
+    def step(self, count=1):
+        self.done += count
         now = time.monotonic()
         if self.report and now - self._last >= self.every:
             self._last = now
             self.report(self.done, self.total, self.rate)
 
 
-def rebuild(*, report=None, every=2.0):
+REBUILDING_MARKER = ".rebuilding"
+CHUNK = 500  # pages read from the read model at a time
+
+
+def unfinished_generations(live=None):
+    """Folders of rebuilds that were interrupted (they still carry their marker), oldest first."""
+    live = live or root()
+    return [folder for folder in generations(live) if (folder / REBUILDING_MARKER).exists()]
+
+
+def rebuild(*, report=None, every=2.0, resume=False):
     """Write every page from scratch into a new folder, then swap it in as the live root.
 
     Readers never see a half-built site: nginx keeps sending the previous generation until
-    the symlink flips. Changes committed while the rebuild ran went to the previous
-    generation; they are written again into the new one right after the swap."""
+    the symlink flips. Pages come from the read model (delivery.read_model) where it holds
+    them, current by construction, read a chunk at a time; the rest are rendered (and stored
+    there). An interrupted rebuild leaves its folder behind: `resume` carries on in it,
+    skipping the files already written; a new rebuild removes such folders first. Changes
+    committed since the (first) start went to the previous generation; they are written
+    again into the new one right after the swap."""
+    import shutil
+
     from articles.models import Article, Correction
 
     live = root()
     live.parent.mkdir(parents=True, exist_ok=True)
-    started = timezone.now()
-    fresh = Path(tempfile.mkdtemp(prefix=f"{live.name}.{started:%Y%m%d%H%M%S}-", dir=live.parent))
-    os.chmod(fresh, 0o755)  # mkdtemp makes 0700; the web server must enter it
+    unfinished = unfinished_generations(live)
+    resumed = bool(resume and unfinished)
+    if resumed:
+        fresh = unfinished.pop()
+        started = datetime.fromtimestamp(float((fresh / REBUILDING_MARKER).read_text()), tz=dt_timezone.utc)
+    else:
+        started = timezone.now()
+        fresh = Path(tempfile.mkdtemp(prefix=f"{live.name}.{started:%Y%m%d%H%M%S}-", dir=live.parent))
+        os.chmod(fresh, 0o755)  # mkdtemp makes 0700; the web server must enter it
+        _atomic_write(fresh / REBUILDING_MARKER, str(started.timestamp()).encode())
+    for folder in unfinished:
+        shutil.rmtree(folder, ignore_errors=True)
     held = held_back_urls()
     result = Result()
+    result.resumed = resumed
     progress = Progress(count_urls(), report, every)
-    try:
-        for url in every_url():
-            publish([url], tree=fresh, held_back=held, result=result)
-            progress.step()
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
+    origin = read_model.origin_of(settings.NEWSROOM_STATIC_PUBLISH_ORIGIN)
+    skipped = 0
+    for chunk in read_model.chunks(every_url(), CHUNK):
+        if resumed:
+            todo = [url for url in chunk if not _written(fresh, url)]
+            skipped += len(chunk) - len(todo)
+        else:
+            todo = chunk
+        known = read_model.get_many(origin, todo) if read_model.enabled() else {}
+        publish(todo, tree=fresh, held_back=held, result=result, known=known)
+        progress.step(len(chunk))
     _atomic_write(fresh / DUE_MARKER, str(started.timestamp()).encode())
+    (fresh / REBUILDING_MARKER).unlink()
     previous = swap_in(live, fresh)
     # Catch up with what changed during the rebuild.
     changed = set(Article.objects.filter(updated_at__gte=started).values_list("pk", flat=True))
@@ -472,12 +469,16 @@ def rebuild(*, report=None, every=2.0):
     publish(sorted(urls), result=result)
     publish_due()
     if previous is not None and previous != fresh and previous.parent == live.parent:
-        import shutil
-
         shutil.rmtree(previous, ignore_errors=True)
     result.pages = progress.done
+    result.skipped = skipped
     result.rate = progress.rate
     return result
+
+
+def _written(tree, url):
+    relative = relative_file(url)
+    return relative is None or (tree / relative).is_file()
 
 
 class Report:
@@ -515,7 +516,7 @@ def verify(*, tree=None, report=None, every=2.0, fix=False):
                 found.extra.append(url)
             continue
         try:
-            status, body = render(url)
+            status, body = render(url, fresh=True)
         except Exception:
             logger.exception("static verify: could not render %s", url)
             found.failed.append(url)

@@ -7,8 +7,8 @@ page-cache bump first (cheap, and what readers of this server see), then the tas
 runs `deliver`.
 
 `deliver` takes the event as a plain dict, so it runs later in a worker (delivery.tasks): it
-names the public addresses showing the change, rewrites their static files and asks the CDN
-to purge them (and the keys).
+names the public addresses showing the change, renders them into the read model
+(delivery.read_model), rewrites their static files and asks the CDN to purge them (and the keys).
 
 Photos follow the story (delivery.photos): their files move to readers' place or away from
 it as soon as the change commits, and at a scheduled story's time.
@@ -23,7 +23,7 @@ from articles import events
 from cdn import purge
 
 from . import cache as page_cache
-from . import photos, registry, static_publish, tasks
+from . import photos, read_model, registry, static_publish, tasks
 
 
 def story_changed(event):
@@ -36,7 +36,10 @@ def story_changed(event):
 
     def bump():
         if keys:
-            page_cache.invalidate(keys)
+            # Stored pages (delivery.read_model): of each kind, those its own keys name, and the
+            # pages the registry says show the change (a neighbour gaining a 下一篇 link).
+            scope = read_model.Scope(registry.keys_by_kind(event), registry.urls_for(event) if is_story else ())
+            page_cache.invalidate(keys, scope)
         if is_story:
             # Its time (or status) may have changed: the next scheduled story is worked out again.
             page_cache.forget_next_scheduled()
@@ -73,7 +76,10 @@ def deliver(event_dict):
         story_ids = list(event.story_ids) if event.kind in registry.PRINTED_AS_STORIES else []
         reason = f"{event.kind} {event.pk}"
     keys = registry.keys_for(event)
-    push(registry.urls_for(event), keys, story_ids=story_ids, reason=reason)
+    urls = registry.urls_for(event)
+    # The read model first: static publishing then copies the pages it has just stored.
+    read_model.refresh(urls)
+    push(urls, keys, story_ids=story_ids, reason=reason)
     if isinstance(event, events.StoryChanged):
         # Done already when the change committed, unless that failed: then it happens here.
         hidden = photos.site_paths(photos.sync(photos.images_of(event)))

@@ -309,7 +309,9 @@ register(
     PublicPage("favicon", static=False),  # a redirect to the icon among the static files
     PublicPage("sitemap", showing=_one, keys=_always(SITEMAPS)),
     PublicPage("sitemap_sections", every=_dated, shared=_when_listed, sitemap="index"),
-    PublicPage("news_sitemap", every=_dated, showing=_one, keys=_always(SITEMAPS), sitemap="index"),
+    PublicPage(
+        "news_sitemap", every=_dated, showing=_one, keys=_always(SITEMAPS), sitemap="index", changes_by_itself=True
+    ),
     PublicPage(
         "sitemap_stories",
         every=every_story_block,

@@ -348,8 +348,9 @@ def test_production_serves_through_django_when_the_fast_path_fails(story, django
     assert "page cache fast path failed" in caplog.text
 
 
-def test_production_with_the_page_cache_off_goes_straight_to_django(story, settings, django_requests):
+def test_production_with_the_page_cache_and_the_read_model_off_goes_straight_to_django(story, settings, django_requests):
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
+    settings.NEWSROOM_READ_MODEL = False
     for _ in range(2):
         status, headers, _ = wsgi_get(story.get_absolute_url())
         assert status == "200 OK" and "X-Page-Cache" not in dict(headers)

@@ -91,3 +91,55 @@ def test_commands_refuse_to_run_when_static_publishing_is_off(site, settings):
     settings.NEWSROOM_STATIC_PUBLISH_ROOT = None
     with pytest.raises(CommandError, match="NEWSROOM_STATIC_PUBLISH_ROOT"):
         rebuild()
+
+
+def test_an_interrupted_rebuild_leaves_the_live_site_alone_and_resume_finishes_it(site, static_root, monkeypatch):
+    rebuild()
+    live_before = static_root.resolve()
+    written = []
+    real_publish = static_publish.publish
+
+    def interrupted(urls, **kwargs):
+        if kwargs.get("tree") is not None and kwargs["tree"] != static_root and written:
+            raise KeyboardInterrupt
+        written.extend(urls)
+        return real_publish(urls, **kwargs)
+
+    monkeypatch.setattr(static_publish, "CHUNK", 2)
+    monkeypatch.setattr(static_publish, "publish", interrupted)
+    with pytest.raises(CommandError, match="--resume"):
+        rebuild()
+    assert static_root.resolve() == live_before  # readers still get the previous generation
+    (left,) = static_publish.unfinished_generations()
+    assert len(written) == 2
+
+    monkeypatch.setattr(static_publish, "publish", real_publish)
+    out = io.StringIO()
+    call_command("static_rebuild", "--resume", "--every", "0", stdout=out)
+    assert "resumed, 2 already written" in out.getvalue()
+    assert static_root.resolve() == left and not (left / static_publish.REBUILDING_MARKER).exists()
+    assert static_publish.unfinished_generations() == []
+    assert "Files match the database" in verify()
+
+
+def test_a_new_rebuild_clears_an_interrupted_one(site, static_root):
+    rebuild()
+    stale = static_root.parent / f"{static_root.name}.20260101000000-left"
+    stale.mkdir()
+    (stale / static_publish.REBUILDING_MARKER).write_text("0")
+    output = rebuild()
+    assert "Rebuilt" in output and not stale.exists()
+
+
+def test_rebuild_copies_the_pages_the_read_model_holds(site, static_root, settings):
+    from delivery import read_model
+    from delivery.models import StoredPage
+
+    settings.NEWSROOM_READ_MODEL = True
+    settings.NEWSROOM_SITE_URL = settings.NEWSROOM_STATIC_PUBLISH_ORIGIN
+    call_command("build_read_model", stdout=io.StringIO())
+    path = site[0].get_absolute_url()
+    # The model is what is copied: a page it holds is not rendered again.
+    StoredPage.objects.filter(address=read_model.address(settings.NEWSROOM_SITE_URL, path)).update(content=b"from the model")
+    rebuild()
+    assert (static_root / static_publish.relative_file(path)).read_bytes() == b"from the model"

@@ -10,8 +10,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=float, default=2.0, help="seconds between progress lines")
+        parser.add_argument(
+            "--resume", action="store_true", help="carry on with an interrupted rebuild, skipping the files it wrote"
+        )
 
-    def handle(self, *args, every, **options):
+    def handle(self, *args, every, resume, **options):
         if not static_publish.enabled():
             raise CommandError("Static publishing is off: set NEWSROOM_STATIC_PUBLISH_ROOT.")
 
@@ -22,11 +25,20 @@ class Command(BaseCommand):
                 f"{rate:7.1f} pages/s  about {int(left // 3600)}:{int(left % 3600 // 60):02d}:{int(left % 60):02d} left"
             )
 
-        result = static_publish.rebuild(report=report, every=every)
+        unfinished = static_publish.unfinished_generations()
+        if unfinished and not resume:
+            self.stdout.write(
+                f"An interrupted rebuild left {unfinished[-1].name}; starting again (--resume carries on with it)."
+            )
+        try:
+            result = static_publish.rebuild(report=report, every=every, resume=resume)
+        except KeyboardInterrupt:
+            raise CommandError("Interrupted: the live site is unchanged; run static_rebuild --resume to carry on.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt {static_publish.root()}: {len(result.written):,} files written, "
-                f"{result.pages:,} pages checked at {result.rate:.1f} pages/s, {len(result.failed)} failed."
+                f"{result.pages:,} pages checked at {result.rate:.1f} pages/s, {len(result.failed)} failed"
+                + (f"; resumed, {result.skipped:,} already written." if result.resumed else ".")
             )
         )
         for url in result.failed:

@@ -1,0 +1,436 @@
+"""The read model: public pages kept render-ready in the database, read without the ORM.
+
+Every public page static publishing would keep (delivery.registry: ``static`` kinds, addresses
+without a query string) is stored as readers get it (delivery.models.StoredPage): status,
+body, the view's and the middleware stack's headers, and the dependency keys it shows.
+
+Written
+  * when a change commits: the delivery task (delivery.subscribers.deliver) renders the pages
+    the registry says show the change, through the full middleware stack, for the site's own
+    origin (NEWSROOM_SITE_URL), so the next reader finds them ready;
+  * when a reader asks for a page that is not stored (first visit, another origin, a page a
+    change deleted and no task has rewritten yet): the page built for that reader is kept;
+  * in bulk by ``manage.py build_read_model`` (resumable: it skips what is stored).
+
+Deleted when something it shows changes (`forget`, called where delivery.cache bumps the
+dependency keys, after the commit). A change to a story deletes, of story pages, only those
+that print that story (its own page, pages showing it as 推荐阅读, 相关新闻 or a neighbour); of
+lists, those its placement touches. Each deletion first writes an ``Invalidation`` row per key;
+a page whose build began before such a row is not stored, and a page stored just before is
+looked up again and deleted, so a page built from the state before a change never outlives it.
+
+A page a scheduled story will join is stored with that story's time as its ``expires``: from
+then on it is rebuilt on request (no change is saved at that moment).
+
+Read by `lookup` with one statement by primary key (a prepared statement on PostgreSQL), from
+delivery.cache before Django's handler runs: no ORM, no URL resolution, no view. The database
+connection is the primary's: a replica may still hold a page the primary already deleted.
+"""
+
+import json
+import logging
+import time
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+logger = logging.getLogger("newsroom.read_model")
+
+TABLE = "delivery_storedpage"
+INVALIDATIONS = "delivery_invalidation"
+# Invalidation rows are needed only while a build that began before them may still finish.
+KEEP_INVALIDATIONS_SECONDS = 3600
+_SELECT = f"SELECT status, content, expires, meta FROM {TABLE} WHERE address = %s"
+_PREPARED = "newsroom_stored_page"
+
+
+def enabled():
+    return getattr(settings, "NEWSROOM_READ_MODEL", True)
+
+
+def _prepared_statements():
+    # Off behind a pooler in transaction mode (PgBouncer), where a session's statements are not kept.
+    return getattr(settings, "NEWSROOM_READ_MODEL_PREPARED", True)
+
+
+def _connection():
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def origin_of(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def site_origin():
+    """The origin pages are rendered for when a change commits: the address readers use."""
+    return origin_of(getattr(settings, "NEWSROOM_SITE_URL", "http://127.0.0.1:8000"))
+
+
+def address(origin, path):
+    """The stored page's key: origin and decoded path ("https://news.example.cn/tags/泉城/")."""
+    return origin + unquote(path)
+
+
+# --- which pages are kept ----------------------------------------------------------------------
+
+
+def kind_of(view_name):
+    """The registry kind of the page answering at `view_name`, if the read model keeps it."""
+    from . import registry
+
+    try:
+        declared = registry.page(view_name)
+    except LookupError:
+        return None
+    if not declared.static or declared.changes_by_itself:
+        return None
+    return declared.url_name
+
+
+def storable(request):
+    """The kind of page `request` asks for when the read model may keep it, else None."""
+    if not enabled() or request.META.get("QUERY_STRING"):
+        return None
+    match = getattr(request, "resolver_match", None)
+    return kind_of(match.view_name) if match is not None else None
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _fetch_one(cursor, key):
+    connection = _connection()
+    if connection.vendor == "postgresql" and _prepared_statements():
+        raw = connection.connection
+        if getattr(connection, "_newsroom_read_model_prepared", None) is not raw:
+            cursor.execute(f"PREPARE {_PREPARED} (text) AS {_SELECT.replace('%s', '$1')}")
+            connection._newsroom_read_model_prepared = raw
+        cursor.execute(f"EXECUTE {_PREPARED} (%s)", [key])
+    else:
+        cursor.execute(_SELECT, [key])
+    return cursor.fetchone()
+
+
+def _entry(row, now=None):
+    """delivery.cache's entry for a stored row, or None when the row has expired."""
+    status, content, expires, meta = row
+    if expires is not None and expires <= (now or time.time()):
+        return None
+    if isinstance(meta, str):
+        meta = json.loads(meta)
+    return {
+        "content": bytes(content),
+        "status": status,
+        "headers": meta["headers"],
+        "added": meta["added"],
+        "deps": meta["deps"],
+        "expires": expires,
+        "created": meta["created"],
+        "etag": meta["etag"],
+        "stored": True,
+    }
+
+
+def _never_stored(path):
+    """Paths no stored page can have (static files, photos, the desk): not worth a query."""
+    prefixes = getattr(settings, "NEWSROOM_READ_MODEL_SKIP", ("/admin/", "/review/", "/i18n/", "/reads/"))
+    return path.startswith((settings.STATIC_URL or "/static/", settings.MEDIA_URL or "/media/", *prefixes))
+
+
+def _tidy(connection):
+    """What Django does when a request starts (close_old_connections), for a read answered before
+    its handler: a connection past CONN_MAX_AGE is closed. Its health check is left to the first
+    query that fails (`lookup` then closes it, and Django's handler opens a new one)."""
+    if connection.close_at is not None and not connection.in_atomic_block and time.monotonic() >= connection.close_at:
+        connection.close_if_unusable_or_obsolete()
+
+
+def lookup(request):
+    """The stored entry for an anonymous GET of `request`, or None.
+
+    Never raises for a database problem: the page is then built as if nothing were stored."""
+    if not enabled() or request.META.get("QUERY_STRING") or _never_stored(request.path):
+        return None
+    key = address(f"{request.scheme}://{request.get_host()}", request.path)
+    connection = _connection()
+    _tidy(connection)
+    try:
+        with connection.cursor() as cursor:
+            row = _fetch_one(cursor, key)
+    except DatabaseError:
+        logger.warning("read model: could not read %s", key, exc_info=True)
+        if connection.connection is not None and connection.in_atomic_block is False:
+            connection.close()  # a broken connection is opened again by the next query
+        return None
+    return _entry(row) if row is not None else None
+
+
+def get_many(origin, paths):
+    """{path: (status, body, keys)} of the stored, unexpired pages among `paths` for `origin`."""
+    wanted = {address(origin, path): path for path in paths}
+    if not wanted:
+        return {}
+    found, now = {}, time.time()
+    with _connection().cursor() as cursor:
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(f"SELECT address, status, content, expires, keys FROM {TABLE} WHERE address IN ({marks})", list(wanted))
+        for key, status, content, expires, keys in cursor.fetchall():
+            if expires is not None and expires <= now:
+                continue
+            found[wanted[key]] = (status, bytes(content), set(json.loads(keys) if isinstance(keys, str) else keys))
+    return found
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def begin():
+    """A mark taken before a page is built: the newest invalidation so far."""
+    with _connection().cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {INVALIDATIONS}")
+        return cursor.fetchone()[0]
+
+
+def _json(connection):
+    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+
+
+def _guard_keys(path, keys):
+    return sorted({*keys, path_key(path)})
+
+
+def path_key(path):
+    return "path:" + unquote(path)
+
+
+def store(request, entry, *, kind, mark):
+    """Keep the page built for `request` unless a change touching it came after `mark`."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    path = request.path
+    key = address(origin, path)
+    keys = sorted(entry["deps"])
+    guard = _guard_keys(path, keys)
+    meta = {
+        "headers": entry["headers"],
+        "added": entry.get("added", {}),
+        "deps": entry["deps"],
+        "created": entry["created"],
+        "etag": entry["etag"],
+    }
+    connection = _connection()
+    as_json = _json(connection)
+    marks = ", ".join(["%s"] * len(guard))
+    newer_change = f"SELECT 1 FROM {INVALIDATIONS} WHERE key IN ({marks}) AND id > %s"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (address, path, kind, status, content, expires, meta, keys) "
+                f"SELECT %s, %s, %s, %s, %s, %s, {as_json}, {as_json} WHERE NOT EXISTS ({newer_change}) "
+                "ON CONFLICT (address) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, "
+                "status = EXCLUDED.status, content = EXCLUDED.content, expires = EXCLUDED.expires, "
+                "meta = EXCLUDED.meta, keys = EXCLUDED.keys",
+                [
+                    key,
+                    unquote(path),
+                    kind,
+                    entry["status"],
+                    entry["content"],
+                    _expiry(keys),
+                    json.dumps(meta, ensure_ascii=False),
+                    json.dumps(keys),
+                    *guard,
+                    mark,
+                ],
+            )
+            if cursor.rowcount:
+                # A change may have deleted pages between the check above and this row's commit.
+                cursor.execute(newer_change, [*guard, mark])
+                if cursor.fetchone() is not None:
+                    cursor.execute(f"DELETE FROM {TABLE} WHERE address = %s", [key])
+                    return False
+                return True
+    except DatabaseError:
+        logger.warning("read model: could not store %s", key, exc_info=True)
+    return False
+
+
+def _expiry(keys):
+    """When a scheduled story will join this page (its keys meet the story's), or None."""
+    keys = set(keys)
+    for when, story_keys in scheduled_keys():
+        if keys & story_keys:
+            return when
+    return None
+
+
+SCHEDULED_KEYS = "newsroom:scheduled-keys"
+
+
+def scheduled_keys():
+    """(time, keys) of stories still to go live at their scheduled time, soonest first; kept
+    beside the next scheduled time and forgotten with it when a story changes."""
+    from . import cache as page_cache
+
+    versions = page_cache.dependency_cache()
+    found = versions.get(SCHEDULED_KEYS)
+    now = time.time()
+    if found is not None and all(when > now for when, _ in found):
+        return found
+    from django.utils import timezone
+
+    from articles.models import Article
+
+    from . import registry
+
+    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
+    found = [
+        (article.published_at.timestamp(), frozenset(registry.keys_for(registry.shown(article))))
+        for article in pending.order_by("published_at")[:200]
+    ]
+    versions.set(SCHEDULED_KEYS, found, timeout=page_cache.page_seconds() or 60)
+    return found
+
+
+# --- forgetting ----------------------------------------------------------------------------------
+
+
+class Scope:
+    """Which stored pages a change reaches: by kind, the keys that touch that kind (None: every
+    key touches every kind), and pages named by path whatever their keys."""
+
+    def __init__(self, by_kind=None, paths=()):
+        self.by_kind = by_kind
+        self.paths = sorted({unquote(path) for path in paths})
+
+
+def forget(keys, scope=None):
+    """Delete the stored pages a committed change touches (see Scope); never raises."""
+    from .registry import SITE
+
+    keys = sorted(set(keys))
+    scope = scope or Scope()
+    if not keys and not scope.paths:
+        return
+    connection = _connection()
+    guard = [*keys, *(path_key(path) for path in scope.paths)]
+    now = time.time()
+    try:
+        with connection.cursor() as cursor:
+            # First the marks (committed on their own), then the deletions: see `store`.
+            cursor.executemany(f"INSERT INTO {INVALIDATIONS} (key, at) VALUES (%s, %s)", [(key, now) for key in guard])
+            if SITE in keys:
+                cursor.execute(f"DELETE FROM {TABLE}")
+            else:
+                where, params = _where(connection, keys, scope)
+                cursor.execute(f"DELETE FROM {TABLE} WHERE {where}", params)
+            cursor.execute(f"DELETE FROM {INVALIDATIONS} WHERE at < %s", [now - KEEP_INVALIDATIONS_SECONDS])
+    except DatabaseError:
+        logger.exception("read model: could not forget the pages showing %s", keys)
+
+
+def _any_key(connection, keys):
+    if connection.vendor == "postgresql":
+        return "keys ?| %s", [list(keys)]
+    marks = ", ".join(["%s"] * len(keys))
+    return f"EXISTS (SELECT 1 FROM json_each({TABLE}.keys) WHERE json_each.value IN ({marks}))", list(keys)
+
+
+def _where(connection, keys, scope):
+    clauses, params = [], []
+    if scope.by_kind is None:
+        if keys:
+            clause, values = _any_key(connection, keys)
+            clauses.append(clause)
+            params += values
+    else:
+        for kind, kind_keys in sorted(scope.by_kind.items()):
+            kind_keys = sorted(set(kind_keys) & set(keys))
+            if kind_keys:
+                clause, values = _any_key(connection, kind_keys)
+                clauses.append(f"(kind = %s AND {clause})")
+                params += [kind, *values]
+    if scope.paths:
+        marks = ", ".join(["%s"] * len(scope.paths))
+        clauses.append(f"path IN ({marks})")
+        params += scope.paths
+    return " OR ".join(clauses) or "1 = 0", params
+
+
+def forget_everything():
+    """Every stored page goes (a deploy that changes templates: `build_read_model --rebuild`)."""
+    from .registry import SITE
+
+    forget({SITE})
+
+
+# --- rendering for the read model ----------------------------------------------------------------
+
+
+def refresh(urls, origin=None):
+    """Render `urls` for `origin` (the site's by default) and store those the model keeps.
+
+    Runs in the delivery task after a change commits; a page that fails to render is left to be
+    built on its first request."""
+    if not enabled():
+        return 0
+    from . import internal
+
+    origin = origin or site_origin()
+    written = 0
+    for url in urls:
+        try:
+            response = internal.get(url, origin, refresh_read_model=True)
+        except Exception:
+            logger.exception("read model: could not render %s", url)
+            continue
+        written += bool(getattr(response, "read_model_stored", False))
+    return written
+
+
+# --- the whole site ------------------------------------------------------------------------------
+
+
+def every_path():
+    """Every page the read model keeps, streamed (delivery.registry's static pages, first pages
+    of lists only, without those that change by themselves)."""
+    from . import registry
+
+    for declared in registry.pages():
+        if declared.static and not declared.changes_by_itself:
+            for instance in declared.instances():
+                yield declared.path(instance.kwargs)
+
+
+def count_paths():
+    from . import registry
+
+    return sum(
+        declared.count() if declared.count else 1
+        for declared in registry.pages()
+        if declared.static and not declared.changes_by_itself
+    )
+
+
+def chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def build(paths, origin=None, *, rebuild=False):
+    """Store the pages among `paths` the model lacks (all of them with `rebuild`).
+
+    Returns (stored, already stored, failed paths)."""
+    origin = origin or site_origin()
+    have = {} if rebuild else get_many(origin, paths)
+    todo = [path for path in paths if path not in have]
+    stored = refresh(todo, origin)
+    failed = [path for path in todo if path not in get_many(origin, todo)] if stored < len(todo) else []
+    return stored, len(have), failed
