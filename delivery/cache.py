@@ -271,10 +271,14 @@ def _lookup(request):
     if entry is not None and not _fresh(entry):
         entry = None
     if entry is None:
+        read_started = time.time_ns()
         entry = read_model.lookup(request)
         if entry is not None and caching:
-            entry["read"] = time.time()
-            cache.set(key, entry, timeout=_remaining_seconds(entry))
+            # Current as read (a change deletes it first): kept here against this moment's
+            # versions, unless a key was bumped while it was being read.
+            versions = current_versions(entry["deps"].keys(), missing=read_started - 1)
+            if all(not isinstance(v, int) or v < read_started for v in versions.values()):
+                cache.set(key, {**entry, "deps": versions, "read": time.time()}, timeout=_remaining_seconds(entry))
     return key, entry
 
 

@@ -272,3 +272,25 @@ def test_an_unpublished_story_leaves_no_stored_page_behind(settings, commit):
     commit(factories.edit, story, status=Article.Status.DRAFT, published_at=None)
     assert Client().get(story.get_absolute_url()).status_code == 404
     assert stored(story.get_absolute_url()) is None
+
+
+def test_a_page_read_from_the_model_is_kept_by_the_page_cache_in_front(settings):
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 60
+    _, (story,) = section_with_stories(1)
+    path = story.get_absolute_url()
+    wsgi_get(path)
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:  # another process: its own memory, the same database
+        caches[alias].clear()
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        from_model = wsgi_get(path)
+        from_memory = wsgi_get(path)
+    assert from_model[2] == from_memory[2] == built_now(path, settings)[1]
+    assert len(statements) == 1  # the model once; then the page cache, without a query
