@@ -3,8 +3,11 @@
 import logging
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject, empty
 
 
 class AdminLocaleMiddleware(LocaleMiddleware):
@@ -32,6 +35,25 @@ class AdminLocaleMiddleware(LocaleMiddleware):
             response.headers.setdefault("Vary", "Cookie")
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages (the admin's "saved" notes), with the store made when first used.
+
+    Django makes the store (a cookie store and a session store, with a cookie signer) on every
+    request and writes it back on every response. A reader's page never adds or shows a
+    message, so here the store is made only when something adds or reads one; a store never
+    made has nothing to write, exactly as an unused one writes nothing.
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        store = request.__dict__.get("_messages")
+        if isinstance(store, SimpleLazyObject) and store._wrapped is empty:
+            return response
+        return super().process_response(request, response)
 
 
 class DatabaseUnavailableMiddleware:

@@ -16,10 +16,12 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished
 
 HEADER = "X-Request-ID"
+META_KEY = "HTTP_X_REQUEST_ID"  # the header as WSGI names it (request.headers would copy them all)
 WELL_FORMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 
 current_request_id = ContextVar("newsroom_request_id", default=None)
@@ -41,7 +43,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        request.request_id = request_id_from(request.headers.get(HEADER))
+        request.request_id = request_id_from(request.META.get(META_KEY))
         # Left set until request_finished (the response is closed): Django logs 4xx/5xx
         # responses ("django.request") after the middleware chain has returned.
         current_request_id.set(request.request_id)
@@ -55,7 +57,9 @@ class RequestIdMiddleware:
         user_id = None
         user = getattr(request, "user", None)  # absent when a middleware answered early (/healthz)
         try:
-            if user is not None and user.is_authenticated and user.is_staff:
+            # Without a session cookie nobody is signed in: a reader's user is never looked up.
+            signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES
+            if signed_in and user is not None and user.is_authenticated and user.is_staff:
                 user_id = user.pk
         except Exception:  # noqa: BLE001 - the session store may be what failed; log the line anyway
             pass

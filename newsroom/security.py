@@ -5,7 +5,11 @@ this module holds the few pieces of code they need.
 """
 
 from axes.backends import AxesStandaloneBackend
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.http import HttpResponse
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -64,6 +68,66 @@ class SecurityHeadersMiddleware:
         if not getattr(response, "xframe_options_exempt", False):
             response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response
+
+
+# Attributes through which a view or decorator gives a response a policy of its own (django-csp).
+_OWN_POLICY = (
+    "_csp_config", "_csp_update", "_csp_replace", "_csp_exempt",
+    "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro", "_csp_exempt_ro",
+)
+_POLICY_SETTINGS = {"CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY", "DEBUG"}
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the site-wide policy written once rather than per response.
+
+    Most responses (every reader's page) carry the policy exactly as settings.py writes it: no
+    nonce was asked for and no view changed the policy. django-csp builds that header anew
+    each time; here it is built once, by django-csp itself, and copied onto each such
+    response. A response that used a nonce (the admin), carries a policy of its own, or meets
+    URL exclusions or DEBUG's error pages goes through django-csp unchanged.
+    """
+
+    _site_wide = {}  # header name -> value, as django-csp writes them on a plain response
+
+    def process_response(self, request, response):
+        if (
+            settings.DEBUG
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _OWN_POLICY)
+            or _excludes_urls()
+        ):
+            return super().process_response(request, response)
+        headers = self._site_wide
+        if not headers:
+            # django-csp writes the headers of a plain response; this also puts its guard on
+            # request.csp_nonce, as for every response it handles.
+            plain = super().process_response(request, HttpResponse())
+            headers = {name: plain[name] for name in (HEADER, HEADER_REPORT_ONLY) if name in plain}
+            ContentSecurityPolicyMiddleware._site_wide = headers
+        else:
+            # What django-csp does last: a nonce asked for from now on is an error, not a
+            # nonce missing from the header.
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        for name, value in headers.items():
+            if name not in response:
+                response[name] = value
+        return response
+
+
+def _excludes_urls():
+    return any(
+        (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES")
+        for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+    )
+
+
+def _forget_site_wide_policy(*, setting, **kwargs):
+    if setting in _POLICY_SETTINGS:
+        ContentSecurityPolicyMiddleware._site_wide = {}
+
+
+setting_changed.connect(_forget_site_wide_policy, dispatch_uid="newsroom.security.csp")
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -96,6 +96,15 @@ def require_secret_key():
         )
 
 
+def database_config(url, **options):
+    """DATABASES entry for `url`; PostgreSQL through newsroom/db/postgresql, Django's backend with a
+    health check that skips its SELECT 1 while the connection is known to be good."""
+    config = dj_database_url.parse(url, conn_health_checks=True, **options)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "newsroom.db.postgresql"
+    return config
+
+
 def _replica_databases(urls):
     """DATABASES entries replica1, replica2, ... for DATABASE_REPLICA_URLS (see Read replicas)."""
     primary = DATABASES["default"]
@@ -103,9 +112,7 @@ def _replica_databases(urls):
     for number, url in enumerate(urls, start=1):
         shown = re.sub(r"//[^/@]*@", "//…@", url)  # never print a password
         try:
-            config = dj_database_url.parse(
-                url, conn_max_age=primary.get("CONN_MAX_AGE", 0), conn_health_checks=True
-            )
+            config = database_config(url, conn_max_age=primary.get("CONN_MAX_AGE", 0))
         except (ValueError, KeyError) as error:
             raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {number} ({shown}) is not a database URL: {error}")
         if "postgresql" not in config["ENGINE"] or "postgresql" not in primary["ENGINE"]:
@@ -180,8 +187,9 @@ MIDDLEWARE = [
     "delivery.cache.PageCacheMiddleware",
     # HTTPS redirect, HSTS, nosniff and referrer policy, before anything answers with content.
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response, static files included, so above WhiteNoise.
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response, static files included, so above WhiteNoise;
+    # django-csp's, with the site-wide policy built once (newsroom/security.py).
+    "newsroom.security.ContentSecurityPolicyMiddleware",
     # Permissions-Policy everywhere, X-Frame-Options on what never reaches XFrameOptionsMiddleware (static files).
     "newsroom.security.SecurityHeadersMiddleware",
     # The database unreachable: a 503 saying nothing was saved, around everything that may query it.
@@ -199,7 +207,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's messages, with the store made only when a message is added or shown (never for readers).
+    "newsroom.middleware.LazyMessageMiddleware",
     # Right after messages: a delete refused because stories still use the thing becomes a message, never a 500.
     "newsroom.security.ProtectedDeleteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -233,11 +242,12 @@ WSGI_APPLICATION = "newsroom.wsgi.application"
 NEWSROOM_WSGI_WRAPPERS = ["delivery.cache.serve_hits_first"]
 
 # --- Database --------------------------------------------------------------
+# Connections are kept CONN_MAX_AGE seconds and checked before a request reuses one; on
+# PostgreSQL the check costs no query while the connection is known to be good (database_config()).
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_config(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
     )
 }
 

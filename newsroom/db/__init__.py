@@ -1,0 +1,1 @@
+"""The project's database backends (settings.py selects them for postgres URLs)."""
