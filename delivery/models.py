@@ -22,6 +22,9 @@ class StoredPage(models.Model):
     path = models.TextField(db_index=True)  # the path alone, for a change naming the pages it touches by path
     # The kind of page (delivery.registry: the first URL name of its declaration, e.g. "articles:detail").
     kind = models.CharField(max_length=100)
+    # The code that rendered it (NEWSROOM_DEPLOY_ID or the git revision): a deploy's new templates
+    # are never hidden behind pages the previous code rendered.
+    deploy = models.CharField(max_length=64, default="")
     status = models.PositiveSmallIntegerField()
     content = models.BinaryField()
     # Unix time after which the page is out of date by itself (a scheduled story joins it), or null.

@@ -19,6 +19,10 @@ lists, those its placement touches. Each deletion first writes an ``Invalidation
 a page whose build began before such a row is not stored, and a page stored just before is
 looked up again and deleted, so a page built from the state before a change never outlives it.
 
+A page is served only to the code that rendered it (`current_deploy`): after a deploy every
+page is built again on its first request, or at once by ``build_read_model``, and no reader
+gets a page of the previous templates.
+
 A page a scheduled story will join is stored with that story's time as its ``expires``: from
 then on it is rebuilt on request (no change is saved at that moment).
 
@@ -41,12 +45,24 @@ TABLE = "delivery_storedpage"
 INVALIDATIONS = "delivery_invalidation"
 # Invalidation rows are needed only while a build that began before them may still finish.
 KEEP_INVALIDATIONS_SECONDS = 3600
-_SELECT = f"SELECT status, content, expires, meta FROM {TABLE} WHERE address = %s"
+_SELECT = f"SELECT status, content, expires, meta FROM {TABLE} WHERE address = %s AND deploy = %s"
 _PREPARED = "newsroom_stored_page"
 
 
 def enabled():
     return getattr(settings, "NEWSROOM_READ_MODEL", True)
+
+
+def max_age():
+    """Seconds a stored page is served at most, whatever happens (0: no limit). Every write
+    through the desk announces itself and deletes what it touches; this bounds how long a write
+    behind the desk's back (a shell, a data migration, queryset.update()) stays hidden."""
+    return getattr(settings, "NEWSROOM_READ_MODEL_MAX_AGE", 86400)
+
+
+def _too_old(created, now):
+    limit = max_age()
+    return bool(limit) and created + limit <= now
 
 
 def _prepared_statements():
@@ -56,6 +72,23 @@ def _prepared_statements():
 
 def _connection():
     return connections[DEFAULT_DB_ALIAS]
+
+
+_computed_deploy = None
+
+
+def current_deploy():
+    """What names the running code: NEWSROOM_DEPLOY_ID (set beside REDIS_URL), else the git
+    revision, else a hash of the code and templates (newsroom.cache_settings), once per process."""
+    global _computed_deploy
+    named = getattr(settings, "NEWSROOM_DEPLOY_ID", None)
+    if named:
+        return named
+    if _computed_deploy is None:
+        from newsroom import cache_settings
+
+        _computed_deploy = cache_settings.deploy_id(settings.BASE_DIR)
+    return _computed_deploy
 
 
 def origin_of(url):
@@ -105,21 +138,24 @@ def _fetch_one(cursor, key):
     if connection.vendor == "postgresql" and _prepared_statements():
         raw = connection.connection
         if getattr(connection, "_newsroom_read_model_prepared", None) is not raw:
-            cursor.execute(f"PREPARE {_PREPARED} (text) AS {_SELECT.replace('%s', '$1')}")
+            cursor.execute(f"PREPARE {_PREPARED} (text, text) AS {_SELECT.replace('%s', '$1', 1).replace('%s', '$2', 1)}")
             connection._newsroom_read_model_prepared = raw
-        cursor.execute(f"EXECUTE {_PREPARED} (%s)", [key])
+        cursor.execute(f"EXECUTE {_PREPARED} (%s, %s)", [key, current_deploy()])
     else:
-        cursor.execute(_SELECT, [key])
+        cursor.execute(_SELECT, [key, current_deploy()])
     return cursor.fetchone()
 
 
 def _entry(row, now=None):
     """delivery.cache's entry for a stored row, or None when the row has expired."""
     status, content, expires, meta = row
-    if expires is not None and expires <= (now or time.time()):
+    now = now or time.time()
+    if expires is not None and expires <= now:
         return None
     if isinstance(meta, str):
         meta = json.loads(meta)
+    if _too_old(meta["created"], now):
+        return None
     return {
         "content": bytes(content),
         "status": status,
@@ -175,9 +211,14 @@ def get_many(origin, paths):
     found, now = {}, time.time()
     with _connection().cursor() as cursor:
         marks = ", ".join(["%s"] * len(wanted))
-        cursor.execute(f"SELECT address, status, content, expires, keys FROM {TABLE} WHERE address IN ({marks})", list(wanted))
-        for key, status, content, expires, keys in cursor.fetchall():
+        cursor.execute(
+            f"SELECT address, status, content, expires, keys, meta FROM {TABLE} WHERE address IN ({marks}) AND deploy = %s",
+            [*wanted, current_deploy()],
+        )
+        for key, status, content, expires, keys, meta in cursor.fetchall():
             if expires is not None and expires <= now:
+                continue
+            if _too_old((json.loads(meta) if isinstance(meta, str) else meta)["created"], now):
                 continue
             found[wanted[key]] = (status, bytes(content), set(json.loads(keys) if isinstance(keys, str) else keys))
     return found
@@ -226,15 +267,16 @@ def store(request, entry, *, kind, mark):
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {TABLE} (address, path, kind, status, content, expires, meta, keys) "
-                f"SELECT %s, %s, %s, %s, %s, %s, {as_json}, {as_json} WHERE NOT EXISTS ({newer_change}) "
-                "ON CONFLICT (address) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, "
+                f"INSERT INTO {TABLE} (address, path, kind, deploy, status, content, expires, meta, keys) "
+                f"SELECT %s, %s, %s, %s, %s, %s, %s, {as_json}, {as_json} WHERE NOT EXISTS ({newer_change}) "
+                "ON CONFLICT (address) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, deploy = EXCLUDED.deploy, "
                 "status = EXCLUDED.status, content = EXCLUDED.content, expires = EXCLUDED.expires, "
                 "meta = EXCLUDED.meta, keys = EXCLUDED.keys",
                 [
                     key,
                     unquote(path),
                     kind,
+                    current_deploy(),
                     entry["status"],
                     entry["content"],
                     _expiry(keys),

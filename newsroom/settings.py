@@ -534,6 +534,9 @@ NEWSROOM_READ_MODEL = os.environ.get("NEWSROOM_READ_MODEL", "1").strip().lower()
 NEWSROOM_READ_MODEL_PREPARED = os.environ.get("NEWSROOM_READ_MODEL_PREPARED", "1").strip().lower() not in (
     "0", "false", "no", "off"
 )
+# A stored page is built again after this many seconds whatever happens (0: never): what bounds a
+# write made behind the desk's back (a shell, queryset.update()), which announces nothing.
+NEWSROOM_READ_MODEL_MAX_AGE = int(os.environ.get("NEWSROOM_READ_MODEL_MAX_AGE", "86400"))
 
 
 # ===========================================================================

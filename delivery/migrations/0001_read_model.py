@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('address', models.TextField(primary_key=True, serialize=False)),
                 ('path', models.TextField(db_index=True)),
                 ('kind', models.CharField(max_length=100)),
+                ('deploy', models.CharField(default='', max_length=64)),
                 ('status', models.PositiveSmallIntegerField()),
                 ('content', models.BinaryField()),
                 ('expires', models.FloatField(null=True)),

@@ -294,3 +294,31 @@ def test_a_page_read_from_the_model_is_kept_by_the_page_cache_in_front(settings)
         from_memory = wsgi_get(path)
     assert from_model[2] == from_memory[2] == built_now(path, settings)[1]
     assert len(statements) == 1  # the model once; then the page cache, without a query
+
+
+def test_a_deploy_never_serves_the_pages_the_previous_code_rendered(settings):
+    settings.NEWSROOM_DEPLOY_ID = "release-1"
+    _, (story,) = section_with_stories(1)
+    path = story.get_absolute_url()
+    Client().get(path)
+    StoredPage.objects.update(content=b"rendered by release 1")
+    assert Client().get(path).content == b"rendered by release 1"
+    settings.NEWSROOM_DEPLOY_ID = "release-2"
+    assert Client().get(path).content == built_now(path, settings)[1]
+    assert StoredPage.objects.get(address=read_model.address(ORIGIN, path)).deploy == "release-2"
+    # build_read_model fills in what this deploy has not stored yet.
+    settings.NEWSROOM_DEPLOY_ID = "release-3"
+    out = io.StringIO()
+    call_command("build_read_model", stdout=out)
+    assert StoredPage.objects.exclude(deploy="release-3").count() == 0
+
+
+def test_a_write_behind_the_desks_back_shows_within_the_maximum_age(settings, time_machine):
+    settings.NEWSROOM_READ_MODEL_MAX_AGE = 3600
+    _, (story,) = section_with_stories(1)
+    path = story.get_absolute_url()
+    Client().get(path)
+    Article.objects.filter(pk=story.pk).update(headline="悄悄改过的标题")  # announces nothing
+    assert "悄悄改过的标题".encode() not in Client().get(path).content
+    time_machine.move_to(timezone.now() + timedelta(seconds=3601))
+    assert "悄悄改过的标题".encode() in Client().get(path).content

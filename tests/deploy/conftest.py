@@ -51,6 +51,7 @@ def use_redis(settings):
             # Shorter than production's pause after a failure, so tests need not sleep long.
             alias["OPTIONS"] = {**alias["OPTIONS"], "retry_after": retry_after}
         settings.CACHES = caches
+        settings.NEWSROOM_DEPLOY_ID = deploy  # as settings.py sets it beside REDIS_URL
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
         settings.SESSION_CACHE_ALIAS = "sessions"
         used.append(site)

@@ -99,7 +99,9 @@ def test_a_deploy_starts_with_fresh_pages_and_logs_nobody_out(client, local_redi
     assert keys_under(local_redis.url, f"{site}:sessions:") == sessions_before != []
 
 
-def test_while_redis_is_down_readers_sign_in_the_admin_and_publishing_carry_on(tmp_path, use_redis):
+def test_while_redis_is_down_readers_sign_in_the_admin_and_publishing_carry_on(
+    tmp_path, use_redis, django_capture_on_commit_callbacks
+):
     server = RedisServer(tmp_path)
     server.start()
     try:
@@ -114,14 +116,16 @@ def test_while_redis_is_down_readers_sign_in_the_admin_and_publishing_carry_on(t
         server.stop()  # mid-test: pooled connections break, the port closes
         started = time.monotonic()
         home = reader.get("/")
-        assert home.status_code == 200 and page_cache(home) == "miss"
+        # Not from Redis: built, or read from the read model in the database.
+        assert home.status_code == 200 and page_cache(home) in ("miss", "hit")
         assert "早先的新闻" in home.content.decode()
         assert reader.get(home_story.get_absolute_url()).status_code == 200
         assert signed_in(editor), "a session made before the outage is read from the database"
         chief = sign_in(factories.user(roles=[CHIEF_EDITOR], password=PASSWORD))
         assert signed_in(chief), "signing in works while Redis is down"
         assert chief.get(f"/admin/articles/article/{article.pk}/change/").status_code == 200
-        response = editor.post(reverse("admin:articles_article_step", args=[article.pk, "sign_off"]))
+        with django_capture_on_commit_callbacks(execute=True):  # the sign-off commits
+            response = editor.post(reverse("admin:articles_article_step", args=[article.pk, "sign_off"]))
         assert response.status_code == 302
         assert Article.objects.get(pk=article.pk).status == Article.Status.PUBLISHED
         assert "停机时签发的新闻" in reader.get("/").content.decode()
@@ -151,8 +155,7 @@ def test_a_change_made_during_a_network_blip_is_not_hidden_by_pages_redis_kept(l
 
     link.cut()  # Redis keeps the page and the version; the bump below cannot reach it
     with django_capture_on_commit_callbacks(execute=True):
-        story.headline = "更正后的标题"
-        story.save()
+        story = factories.edit(story, headline="更正后的标题")  # the desk's door: the change is announced
     assert "更正后的标题" in reader.get(story.get_absolute_url()).content.decode()
     assert direct.get(version_key) == version_before, "the bump was lost, as in a real blip"
 
