@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker test deps dev-deps migrate demo check validate bench bench-signoff clean
+.PHONY: run worker test deps dev-deps migrate demo check validate bench bench-signoff bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,7 @@ validate: dev-deps
 bench: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/search_bench.py $(BENCH_SEARCH_ARGS)
 	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
 	$(BIN)/python bench/change_page.py $(BENCH_CHANGE_PAGE_ARGS)
 
@@ -72,6 +73,12 @@ bench: deps
 # gunicorn + PostgreSQL + the background worker on 127.0.0.1, e.g. BENCH_SIGNOFF_ARGS="--count 50".
 bench-signoff: deps
 	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
+
+# `make bench-search`: the readers' search page, common and rare words, 16 connections (bench/search_bench.py),
+# on the databases bench/run.py made, e.g. BENCH_SIZES=10000,100000,1000000 BENCH_SEARCH_ARGS="--baseline ../newsroom-before".
+bench-search: deps
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/search_bench.py $(BENCH_SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -16,8 +16,9 @@ Chinese is written without spaces, so text is cut into terms twice:
 Latin words and numbers are kept whole, lower-cased. Terms are stored in SearchEntry
 (headline / summary+bylines+captions / body, weighted A, B, C). On PostgreSQL a tsvector
 column with a GIN index answers the query; SQLite falls back to LIKE over the same terms.
-Results are ordered by relevance, then newest first; on PostgreSQL the ranking covers the
-newest SEARCH_CANDIDATES matches, so a word found in every story stays fast.
+Results are ordered by relevance, then newest first. On PostgreSQL the ranking covers the
+newest SEARCH_CANDIDATES matches, and older matches follow them newest first, so a word
+found in every story costs no more than a rare one (see _search_postgresql).
 
 The tsvector is built here, not by PostgreSQL
 ---------------------------------------------
@@ -56,9 +57,12 @@ from django.utils.safestring import mark_safe
 MAX_QUERY_CHARS = 100
 MAX_QUERY_TERMS = 24
 SNIPPET_CHARS = 120
-# PostgreSQL: how many of the newest matches are ranked. Each costs reading its vector twice
-# (match, rank): 5,000 took about a second for a word in every story, 1,000 about 0.1 s.
-SEARCH_CANDIDATES = 1000
+# PostgreSQL: how many of the newest matches are ranked by relevance; older ones follow,
+# newest first. Each ranked match costs reading its vector (about 7 KB, compressed, out of
+# line) three times: to match, and twice to rank. At 1M stories, in the statement alone
+# (bench/search_bench.py): 1,000 took 60-180 ms for a word in every story,
+# 100 took 4-14 ms. A multiple of the search page's 10 results.
+SEARCH_CANDIDATES = 100
 
 # CJK ideographs (extension A, unified, compatibility), without the unassigned code points
 # U+FA6E-FA6F and U+FADA-FAFF, which PostgreSQL's parser does not count as letters.
@@ -173,28 +177,67 @@ def search(queryset, query, *, section=None, date_from=None, date_to=None):
 
 
 def _search_postgresql(queryset, query):
-    """The GIN index finds the matches; only the newest SEARCH_CANDIDATES of them are ranked.
+    """The GIN index finds the matches; the newest SEARCH_CANDIDATES of them are ranked by
+    relevance (ts_rank, then newest first), and every older match follows, newest first.
 
     ts_rank reads every ranked row's vector, so ranking all matches of a very common word
-    (新闻 in every story) would cost time in proportion to the whole archive. Capping the
-    ranked set at the newest matches keeps a query bounded; rarer queries rank them all."""
+    (发展 in every story) would cost time in proportion to the whole archive. Ranking only
+    the newest matches keeps the first pages bounded whatever the word; later pages walk the
+    matches newest first, as far as the page asked for. A word with fewer matches than the
+    window has all of them ranked."""
     from .models import SearchEntry
 
     required = _tsquery(query.required, "&")
     hits = SearchEntry.objects.extra(
         where=["search_vector @@ to_tsquery('simple', %s)"], params=[required]
     ).values("article_id")
-    newest = queryset.filter(pk__in=hits).order_by("-published_at", "-pk").values("pk")[:SEARCH_CANDIDATES]
+    newest = queryset.filter(pk__in=hits).order_by("-published_at", "-pk")
+    window = SEARCH_CANDIDATES
     rank_sql = f"ts_rank({VECTOR}, to_tsquery('simple', %s))"
     params = [required]
     if query.ranking:
         rank_sql += f" + 2 * ts_rank({VECTOR}, to_tsquery('simple', %s))"
         params.append(_tsquery(query.ranking, "|"))
-    return (
-        queryset.filter(pk__in=newest, search_entry__isnull=False)
+    ranked = (
+        queryset.filter(pk__in=newest.values("pk")[:window], search_entry__isnull=False)
         .annotate(rank=RawSQL(rank_sql, params, output_field=FloatField()))
         .order_by("-rank", "-published_at", "-pk")
     )
+    return RankedMatches(ranked, newest, window)
+
+
+class RankedMatches:
+    """What a PostgreSQL search found, sliced like a QuerySet: the first `window` places are
+    the newest matches by relevance (`ranked`), the places after them the older matches,
+    newest first (`newest`, every match newest first, past its first `window`).
+
+    A slice within the window is one query, one past it one query, and the one page that
+    crosses the boundary two (one when the window holds every match)."""
+
+    def __init__(self, ranked, newest, window):
+        self.ranked, self.newest, self.window = ranked, newest, window
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            if key < 0:
+                raise ValueError("Negative indexing is not supported.")
+            return self.ranked[key] if key < self.window else self.newest[key]
+        if not isinstance(key, slice) or key.step is not None:
+            raise TypeError("RankedMatches takes an index or a slice without a step.")
+        start, stop = key.start or 0, key.stop
+        if start < 0 or (stop is not None and stop < 0):
+            raise ValueError("Negative indexing is not supported.")
+        if stop is not None and stop <= self.window:
+            return self.ranked[start:stop]
+        if start >= self.window:
+            return self.newest[start:stop]
+        head = list(self.ranked[start : self.window])
+        if start + len(head) < self.window:  # fewer matches than the window: none older
+            return head
+        return [*head, *self.newest[self.window : stop]]
+
+    def __iter__(self):
+        return iter(self[0:None])
 
 
 def _search_fallback(queryset, query):
@@ -430,7 +473,9 @@ def _needles_in(text, query):
 
 def snippet(article, query):
     """A short passage of summary or body around the first match, matches marked."""
-    for source in (article.summary, strip_tags(article.body or "")):
+    # The body's text only when the summary has no match: strip_tags parses the whole body.
+    for part in ("summary", "body"):
+        source = article.summary if part == "summary" else strip_tags(article.body or "")
         source = " ".join((source or "").split())
         needles = _needles_in(source, query)
         if not needles:

@@ -1,0 +1,144 @@
+"""Readers' search ranks by relevance, then recency: on PostgreSQL and on SQLite alike.
+
+PostgreSQL ranks the newest matches (articles.search.SEARCH_CANDIDATES of them) with
+ts_rank; SQLite scores the same terms by where they stand. Both put a headline match above
+a body match and, at equal relevance, the newer story first.
+"""
+
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from articles import search as engine
+from articles.models import Article
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TZ = ZoneInfo("Asia/Shanghai")
+SEED = "seeds/000_65fa244611cb5653.txt"
+
+
+def found(client, q, **params):
+    response = client.get("/search/", {"q": q, **params})
+    assert response.status_code == 200
+    ids = []
+    for chunk in response.content.decode().split('<li class="result">')[1:]:
+        ids.append(int(chunk.split('href="/stories/', 1)[1].split("/", 1)[0]))
+    return ids
+
+
+def at(day):
+    return datetime(2024, 1, 1, 9, tzinfo=TZ) + timedelta(days=day)
+
+
+def test_a_reader_sees_the_newer_of_two_equally_relevant_stories_first(client):
+    body = "<p>泉城广场举行灯会，市民前来观看。</p>"
+    older = factories.published_story(headline="元宵节灯会开幕", body=body, published_at=at(1))
+    newer = factories.published_story(headline="元宵节灯会开幕", body=body, published_at=at(2))
+    assert found(client, "灯会") == [newer.pk, older.pk]
+
+
+def test_a_reader_gets_a_strong_headline_match_before_a_newer_weak_body_match(client):
+    strong = factories.published_story(headline="黄河大桥通车", body="<p>黄河大桥今日正式通车。</p>",
+                                       published_at=at(1))
+    weak = factories.published_story(headline="交通简讯", body="<p>多条公交线路调整，途经黄河大桥附近。</p>",
+                                     published_at=at(30))
+    assert found(client, "黄河大桥") == [strong.pk, weak.pk]
+
+
+def test_a_reader_gets_a_summary_match_before_a_newer_body_match(client):
+    summary = factories.published_story(headline="城市简讯", summary="趵突泉景区延长开放时间。",
+                                        body="<p>详情见公告。</p>", published_at=at(1))
+    body = factories.published_story(headline="城市简讯", body="<p>游客说趵突泉很美。</p>", published_at=at(9))
+    assert found(client, "趵突泉") == [summary.pk, body.pk]
+
+
+def test_a_reader_gets_a_story_naming_the_word_often_before_one_naming_it_once(client):
+    often = factories.published_story(headline="简讯", body="<p>" + "垃圾分类工作推进。" * 5 + "</p>",
+                                      published_at=at(1))
+    once = factories.published_story(headline="简讯", body="<p>垃圾分类。</p>", published_at=at(2))
+    assert found(client, "垃圾分类") == [often.pk, once.pk]
+
+
+def test_a_reader_searching_the_seed_words_still_gets_the_seed_story_first(client):
+    call_command("import_seed", SEED, stdout=StringIO())
+    seed = Article.objects.get(headline__contains="历城书记论坛")
+    for day in range(6):  # newer stories naming the words in their body only
+        factories.published_story(headline=f"区县动态{day}", body="<p>书记论坛的消息也提到了。</p>",
+                                  published_at=datetime.now(TZ) - timedelta(minutes=day + 1))
+    ids = found(client, "书记论坛")
+    assert ids[0] == seed.pk
+    assert len(ids) == 7
+
+
+def test_a_reader_paging_through_many_matches_sees_each_story_once(client):
+    stories = [factories.published_story(headline=f"济南新闻第{n}条", published_at=at(n)) for n in range(23)]
+    pages = [found(client, "济南", page=page) for page in (1, 2, 3)]
+    seen = [pk for page in pages for pk in page]
+    assert sorted(seen) == sorted(s.pk for s in stories)
+    assert seen == [s.pk for s in reversed(stories)]  # equal relevance: newest first, page after page
+
+
+def test_past_the_newest_matches_a_reader_gets_older_ones_newest_first_on_postgresql(client, monkeypatch):
+    """The window that keeps a word found in every story fast: the newest matches are ranked,
+    older ones follow newest first, and paging goes on through them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite ranks every match")
+    monkeypatch.setattr(engine, "SEARCH_CANDIDATES", 3)
+    old_strong = factories.published_story(headline="海洋经济", body="<p>海洋经济。</p>", published_at=at(1))
+    older = [factories.published_story(headline="简讯", body="<p>海洋经济。</p>", published_at=at(2 + n))
+             for n in range(9)]
+    window_weak = factories.published_story(headline="简讯", body="<p>海洋经济。</p>", published_at=at(20))
+    window_strong = factories.published_story(headline="海洋经济发展", body="<p>海洋经济。</p>", published_at=at(21))
+    window_newest = factories.published_story(headline="简讯", body="<p>海洋经济。</p>", published_at=at(22))
+    first, second = found(client, "海洋经济"), found(client, "海洋经济", page=2)
+    ranked = [window_strong.pk, window_newest.pk, window_weak.pk]
+    by_time = [s.pk for s in reversed(older)] + [old_strong.pk]
+    assert first == ranked + by_time[:7]
+    assert second == by_time[7:]
+
+
+def test_sqlite_and_postgresql_find_the_same_stories_for_the_seed_words(client):
+    """What a search finds does not depend on the database: the same stories for each word."""
+    call_command("import_seed", SEED, stdout=StringIO())
+    factories.published_story(headline="其他新闻", body="<p>书记论坛的消息也提到了。</p>")
+    factories.published_story(headline="区委书记调研", body="<p>书记来到论坛现场。</p>")
+    seed = Article.objects.get(headline__contains="历城书记论坛")
+    expected = {
+        "书记论坛": 2,  # the seed and the story naming it in its body; not 书记…论坛 apart
+        "协商民主": 1,
+        "历城": 1,
+    }
+    for word, count in expected.items():
+        ids = found(client, word)
+        assert seed.pk in ids
+        assert len(ids) == count, word
+
+
+def test_the_page_across_the_end_of_the_window_asks_for_older_matches_only_when_the_window_is_full(
+    client, monkeypatch, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite ranks every match")
+    from django.test.utils import CaptureQueriesContext
+
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
+    monkeypatch.setattr(engine, "SEARCH_CANDIDATES", 10)
+    stories = [factories.published_story(headline=f"趵突泉新闻{n}", published_at=at(n)) for n in range(9)]
+
+    def searches(**params):
+        with CaptureQueriesContext(connection) as queries:
+            ids = found(client, "趵突泉", **params)
+        return ids, sum("@@" in q["sql"] for q in queries.captured_queries)
+
+    assert searches() == ([s.pk for s in reversed(stories)], 1)  # 9 matches: the window holds them all
+    newest = factories.published_story(headline="趵突泉新闻", published_at=at(20))
+    oldest = factories.published_story(headline="趵突泉旧闻", published_at=at(-1))
+    # 11 matches: the 10 newest ranked, then one more statement for the 11th (is there a next page)
+    assert searches() == ([newest.pk] + [s.pk for s in reversed(stories)], 2)
+    assert searches(page=2) == ([oldest.pk], 1)
