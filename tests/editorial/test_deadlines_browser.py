@@ -7,6 +7,7 @@ Needs Playwright and Debian's Chromium at /usr/bin/chromium (skipped otherwise).
 """
 
 import os
+import re
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -85,7 +86,10 @@ def test_the_chief_reads_time_to_publish_per_desk_on_the_demo_site(live_server, 
 
     _login(page, base, "chief")
     overruns = page.locator(".deadline-overruns")
-    assert "超时 15分" in page.locator(".deadline-queue").inner_text()  # the demo's 急稿 at final review
+    # The demo's 急稿 at final review is 15 minutes over when the demo is made, more by the time
+    # 150 generated stories are in (minutes on a busy machine).
+    over = re.search(r"超时 (\d+)分", page.locator(".deadline-queue").inner_text())
+    assert over is not None and 15 <= int(over.group(1)) < 60
     assert overruns.locator("tbody tr").count() >= 1
     _shot(page, "overdue-chief-dashboard")
     page.click("text=出稿用时月报（按栏目）")
