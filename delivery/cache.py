@@ -128,7 +128,7 @@ def current_versions(keys, *, missing):
 
 
 def forget_next_scheduled():
-    dependency_cache().delete_many([NEXT_SCHEDULED_KEY, read_model.SCHEDULED_KEYS])
+    dependency_cache().delete(NEXT_SCHEDULED_KEY)
 
 
 def next_scheduled_time():

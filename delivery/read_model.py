@@ -279,7 +279,7 @@ def store(request, entry, *, kind, mark):
                     current_deploy(),
                     entry["status"],
                     entry["content"],
-                    _expiry(keys),
+                    _expiry(kind, keys),
                     json.dumps(meta, ensure_ascii=False),
                     json.dumps(keys),
                     *guard,
@@ -298,41 +298,54 @@ def store(request, entry, *, kind, mark):
     return False
 
 
-def _expiry(keys):
-    """When a scheduled story will join this page (its keys meet the story's), or None."""
+def _expiry(kind, keys):
+    """When a scheduled story will join this page, or None: the soonest story whose keys, as
+    this kind of page declares them, meet the page's (a story page records its section's key
+    for the name it prints, but only a section's lists change when a story joins it). Past the
+    stories considered, the last one's time bounds every page."""
     keys = set(keys)
-    for when, story_keys in scheduled_keys():
-        if keys & story_keys:
+    pending, horizon = scheduled_keys()
+    for when, by_kind in pending:
+        if keys & by_kind.get(kind, frozenset()):
             return when
-    return None
+    return horizon
 
 
-SCHEDULED_KEYS = "newsroom:scheduled-keys"
+# How many of the next scheduled stories are looked at; pages are kept at most until the last
+# of them goes live (then it is looked at again).
+SCHEDULED_CONSIDERED = 50
+_scheduled = {"fingerprint": None, "found": ([], None)}
 
 
 def scheduled_keys():
-    """(time, keys) of stories still to go live at their scheduled time, soonest first; kept
-    beside the next scheduled time and forgotten with it when a story changes."""
-    from . import cache as page_cache
+    """([(time, {kind: keys}), ...], horizon) of the stories still to go live at their scheduled
+    time, soonest first; horizon is the last one's time when more are waiting, else None.
 
-    versions = page_cache.dependency_cache()
-    found = versions.get(SCHEDULED_KEYS)
-    now = time.time()
-    if found is not None and all(when > now for when, _ in found):
-        return found
+    Worked out again only when the scheduled stories changed (one short query tells), so a
+    page stored after a change does not pay for it."""
+    from django.db.models import Count, Max
     from django.utils import timezone
 
     from articles.models import Article
 
     from . import registry
 
-    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
-    found = [
-        (article.published_at.timestamp(), frozenset(registry.keys_for(registry.shown(article))))
-        for article in pending.order_by("published_at")[:200]
-    ]
-    versions.set(SCHEDULED_KEYS, found, timeout=page_cache.page_seconds() or 60)
-    return found
+    now = timezone.now()
+    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=now)
+    fingerprint = tuple(pending.aggregate(n=Count("pk"), changed=Max("updated_at"), latest=Max("published_at")).values())
+    cached = _scheduled["fingerprint"]
+    if cached is not None and cached[0] == fingerprint:
+        found, horizon = _scheduled["found"]
+    else:
+        chosen = list(pending.order_by("published_at")[: SCHEDULED_CONSIDERED + 1])
+        horizon = chosen[SCHEDULED_CONSIDERED - 1].published_at.timestamp() if len(chosen) > SCHEDULED_CONSIDERED else None
+        found = []
+        for article in chosen[:SCHEDULED_CONSIDERED]:
+            by_kind = registry.keys_by_kind(registry.shown(article)) or {}
+            found.append((article.published_at.timestamp(), {k: frozenset(v) for k, v in by_kind.items()}))
+        _scheduled.update(fingerprint=(fingerprint,), found=(found, horizon))
+    moment = now.timestamp()
+    return [(when, by_kind) for when, by_kind in found if when > moment], horizon
 
 
 # --- forgetting ----------------------------------------------------------------------------------

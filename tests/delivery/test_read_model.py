@@ -322,3 +322,15 @@ def test_a_write_behind_the_desks_back_shows_within_the_maximum_age(settings, ti
     assert "悄悄改过的标题".encode() not in Client().get(path).content
     time_machine.move_to(timezone.now() + timedelta(seconds=3601))
     assert "悄悄改过的标题".encode() in Client().get(path).content
+
+
+def test_a_story_page_is_not_expired_by_a_scheduled_story_of_its_own_section(settings):
+    from tests.articles.readers import scheduled
+
+    section, (older, story) = section_with_stories(2)
+    scheduled("同栏目的定时稿", minutes=30, section=section)
+    Client().get(older.get_absolute_url())
+    Client().get(section.get_absolute_url())
+    # It prints the section's name, which the scheduled story does not change; the section's list does.
+    assert stored(older.get_absolute_url()).expires is None
+    assert stored(section.get_absolute_url()).expires is not None
