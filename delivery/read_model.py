@@ -323,7 +323,6 @@ def scheduled_keys():
 
     Worked out again only when the scheduled stories changed (one short query tells), so a
     page stored after a change does not pay for it."""
-    from django.db.models import Count, Max
     from django.utils import timezone
 
     from articles.models import Article
@@ -331,13 +330,14 @@ def scheduled_keys():
     from . import registry
 
     now = timezone.now()
-    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=now)
-    fingerprint = tuple(pending.aggregate(n=Count("pk"), changed=Max("updated_at"), latest=Max("published_at")).values())
+    pending = Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=now).order_by("published_at")
+    # The next stories' ids, times and last changes, read from the (status, published_at) index.
+    fingerprint = tuple(pending.values_list("pk", "published_at", "updated_at")[: SCHEDULED_CONSIDERED + 1])
     cached = _scheduled["fingerprint"]
     if cached is not None and cached[0] == fingerprint:
         found, horizon = _scheduled["found"]
     else:
-        chosen = list(pending.order_by("published_at")[: SCHEDULED_CONSIDERED + 1])
+        chosen = list(pending[: SCHEDULED_CONSIDERED + 1])
         horizon = chosen[SCHEDULED_CONSIDERED - 1].published_at.timestamp() if len(chosen) > SCHEDULED_CONSIDERED else None
         found = []
         for article in chosen[:SCHEDULED_CONSIDERED]:
