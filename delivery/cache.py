@@ -456,7 +456,8 @@ def cached_page(view):
         kind = read_model.storable(request) if lookup is not None else None
         if kind is not None:
             # Taken before the page reads anything: a change after it keeps the page out of the model.
-            request.read_model_kind, request.read_model_mark = kind, read_model.begin()
+            mark = read_model.begin()
+            request.read_model_kind, request.read_model_mark = (kind if mark is not None else None), mark
 
         def build():
             response = view(request, *args, **kwargs)

@@ -228,10 +228,16 @@ def get_many(origin, paths):
 
 
 def begin():
-    """A mark taken before a page is built: the newest invalidation so far."""
-    with _connection().cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {INVALIDATIONS}")
-        return cursor.fetchone()[0]
+    """A mark taken before a page is built: the newest invalidation so far; None when the
+    primary cannot tell (the page is then served, built on a replica if there is one, and not
+    stored)."""
+    try:
+        with _connection().cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {INVALIDATIONS}")
+            return cursor.fetchone()[0]
+    except DatabaseError:
+        logger.warning("read model: the primary did not answer; this page is not stored", exc_info=True)
+        return None
 
 
 def _json(connection):

@@ -29,6 +29,15 @@ from .conftest import ALIAS
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", ALIAS])
 
+
+@pytest.fixture(autouse=True)
+def built_pages(settings):
+    """These tests pin down where a page being *built* reads. The read model (one statement by
+    primary key, always on the primary: a replica may still hold a page the primary deleted)
+    would answer most of these requests before any of that; it is off here, and on in
+    test_with_the_read_model_on_readers_get_pages_while_the_primary_is_unreachable."""
+    settings.NEWSROOM_READ_MODEL = False
+
 # The two position checks that decide where a page is built: they read no table.
 PROBE = re.compile(r"pg_current_wal_lsn|pg_last_wal_replay_lsn")
 
@@ -399,3 +408,22 @@ def test_while_the_primary_is_unreachable_readers_still_get_pages_from_the_repli
 
         desk = editor.get(reverse("admin:articles_article_changelist"))
     assert desk.status_code == 503
+
+
+def test_with_the_read_model_on_readers_get_pages_while_the_primary_is_unreachable(client, newsroom, settings):
+    """The read model lives on the primary: with the primary refusing every query, its lookup
+    and its mark fail quietly, and the page is built on the replica, served and not stored."""
+    settings.NEWSROOM_READ_MODEL = True
+    live = newsroom.live.get_absolute_url()
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with connections["default"].execute_wrapper(refuse):
+        with reads() as seen:
+            page = client.get(live)
+        assert page.status_code == 200 and "历城书记论坛" in page.content.decode()
+        assert seen.replica
+    from delivery.models import StoredPage
+
+    assert not StoredPage.objects.filter(path=live).exists()
