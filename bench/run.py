@@ -902,6 +902,23 @@ def check_lines(results):
     return "\n".join(lines)
 
 
+def server_environment():
+    """The environment every benchmarked server runs in: production settings (DEBUG off, a
+    throwaway SECRET_KEY), the bench's own media and static folders, 127.0.0.1, no Redis."""
+    environment = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-only-" + os.urandom(16).hex()),
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "MEDIA_ROOT": str(DATA / "media"),
+        "STATIC_ROOT": str(DATA / "static"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "LOG_LEVEL": "ERROR",
+    }
+    environment.pop("REDIS_URL", None)
+    return environment
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     env = os.environ.get
@@ -937,18 +954,8 @@ def main():
         sys.exit("wrk is not installed: `apt-get install wrk` (make bench does this).")
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    base_env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-only-" + os.urandom(16).hex()),
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "MEDIA_ROOT": str(DATA / "media"),
-        "STATIC_ROOT": str(DATA / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "LOG_LEVEL": "ERROR",
-    }
+    base_env = server_environment()
     # The cache the site runs with: Redis when BENCH_REDIS_URL names one, else the default local memory.
-    base_env.pop("REDIS_URL", None)
     if os.environ.get("BENCH_REDIS_URL"):
         base_env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     sizes = sorted(int(s) for s in options.sizes.split(",") if s.strip())

@@ -39,7 +39,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import time
 import urllib.parse
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 # The explain step of --baseline runs this file against the other copy's code.
 sys.path.insert(0, os.environ.get("BENCH_SEARCH_TREE") or str(REPO))
 
-from bench.run import DATA, RESULTS, Server, loadavg, machine, settle, size_label, wrk  # noqa: E402
+from bench.run import DATA, RESULTS, Server, loadavg, machine, server_environment, settle, size_label, wrk  # noqa: E402
 
 # Words of the generated archive (bench/generate_stories.py). Common: in (nearly) every story,
 # many in headlines too. Rare: a few stories in ten thousand or fewer; the place+topic pairs
@@ -325,17 +324,7 @@ def main():
     options.rare = [w for w in options.rare.split(",") if w]
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    base_env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-only-" + os.urandom(16).hex()),
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "MEDIA_ROOT": str(DATA / "media"),
-        "STATIC_ROOT": str(DATA / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "LOG_LEVEL": "ERROR",
-    }
-    base_env.pop("REDIS_URL", None)
+    base_env = server_environment()
     if options.database:
         databases = [options.database]
     else:

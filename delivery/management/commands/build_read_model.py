@@ -61,7 +61,7 @@ class Command(BaseCommand):
         elapsed = max(time.monotonic() - started, 1e-9)
         self.stdout.write(
             self.style.SUCCESS(
-                f"{stored:,} stored, {kept:,} already stored, {len(failed)} failed, for {origin} "
+                f"{stored:,} stored, {kept:,} already stored, {len(failed)} not stored (not a 200 or 410, or failed: below), for {origin} "
                 f"in {elapsed:.1f} s ({stored / elapsed:.1f} pages/s rendered)."
             )
         )
