@@ -297,7 +297,7 @@ def fill_read_model(pages, origin, log):
     paths = []
     for name, server, _, _ in PAGES:
         entry = pages.get(name, {})
-        if server == "uncached" and entry.get("url") and "?" not in entry["url"]:
+        if server == "uncached" and entry.get("url"):
             paths.extend(entry.get("urls") or [entry["url"]])
     paths = list(dict.fromkeys(paths))
     began = time.monotonic()

@@ -376,7 +376,7 @@ class PageCacheMiddleware:
             if (new or complete) and page_seconds() > 0 and not getattr(request, "refresh_read_model", False):
                 cache.set(key, entry, timeout=_remaining_seconds(entry))
             kind = getattr(request, "read_model_kind", None)
-            if new and complete and kind is not None:
+            if new and complete and kind is not None and read_model.printed(request, response):
                 response.read_model_stored = read_model.store(
                     request, entry, kind=kind, mark=request.read_model_mark
                 )

@@ -35,7 +35,7 @@ def request(url, origin, **flags):
         "REQUEST_METHOD": "GET",
         # WSGI carries the path as bytes decoded as latin-1 (PEP 3333).
         "PATH_INFO": unquote_to_bytes(urlsplit(url).path).decode("iso-8859-1"),
-        "QUERY_STRING": "",
+        "QUERY_STRING": urlsplit(url).query,
         "SCRIPT_NAME": "",
         "SERVER_NAME": parts.hostname or "localhost",
         "SERVER_PORT": str(port),

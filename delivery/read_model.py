@@ -1,7 +1,8 @@
 """The read model: public pages kept render-ready in the database, read without the ORM.
 
 Every public page static publishing would keep (delivery.registry: ``static`` kinds, addresses
-without a query string) is stored as readers get it (delivery.models.StoredPage): status,
+without a query string), and the older pages of lists the site links to (``?before=<cursor>``
+at a story of the list), is stored as readers get it (delivery.models.StoredPage): status,
 body, the view's and the middleware stack's headers, and the dependency keys it shows.
 
 Written
@@ -101,9 +102,10 @@ def site_origin():
     return origin_of(getattr(settings, "NEWSROOM_SITE_URL", "http://127.0.0.1:8000"))
 
 
-def address(origin, path):
-    """The stored page's key: origin and decoded path ("https://news.example.cn/tags/泉城/")."""
-    return origin + unquote(path)
+def address(origin, path, query=""):
+    """The stored page's key: origin, decoded path and the query string as sent, if any
+    ("https://news.example.cn/tags/泉城/", "https://news.example.cn/sections/local/?before=…")."""
+    return origin + unquote(path) + (f"?{query}" if query else "")
 
 
 # --- which pages are kept ----------------------------------------------------------------------
@@ -123,11 +125,28 @@ def kind_of(view_name):
 
 
 def storable(request):
-    """The kind of page `request` asks for when the read model may keep it, else None."""
-    if not enabled() or request.META.get("QUERY_STRING"):
-        return None
+    """The kind of page `request` asks for when the read model may keep it, else None: a bare
+    address, or a query string its kind declares (a list's older pages, `PublicPage.queries`)."""
+    from . import registry
+
     match = getattr(request, "resolver_match", None)
-    return kind_of(match.view_name) if match is not None else None
+    if not enabled() or match is None:
+        return None
+    kind = kind_of(match.view_name)
+    query = request.META.get("QUERY_STRING")
+    if kind is not None and query and not registry.page(kind).keeps_query(query):
+        return None
+    return kind
+
+
+def printed(request, response):
+    """Whether the page built for `request` is one the site itself links to. A list's cursor
+    can name any moment; only one at a story of the list is a link some page prints, so the
+    number of pages kept stays bounded by the archive (the view tells: `printed_address`)."""
+    if not request.META.get("QUERY_STRING"):
+        return True
+    confirm = getattr(response, "printed_address", None)
+    return confirm is not None and bool(confirm())
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -187,9 +206,15 @@ def lookup(request):
     """The stored entry for an anonymous GET of `request`, or None.
 
     Never raises for a database problem: the page is then built as if nothing were stored."""
-    if not enabled() or request.META.get("QUERY_STRING") or _never_stored(request.path):
+    if not enabled() or _never_stored(request.path):
         return None
-    key = address(f"{request.scheme}://{request.get_host()}", request.path)
+    query = request.META.get("QUERY_STRING", "")
+    if query:
+        from . import registry
+
+        if not registry.some_page_keeps_query(query):
+            return None
+    key = address(f"{request.scheme}://{request.get_host()}", request.path, query)
     connection = _connection()
     _tidy(connection)
     try:
@@ -256,7 +281,7 @@ def store(request, entry, *, kind, mark):
     """Keep the page built for `request` unless a change touching it came after `mark`."""
     origin = f"{request.scheme}://{request.get_host()}"
     path = request.path
-    key = address(origin, path)
+    key = address(origin, path, request.META.get("QUERY_STRING", ""))
     keys = sorted(entry["deps"])
     guard = _guard_keys(path, keys)
     meta = {

@@ -122,6 +122,10 @@ class PublicPage:
     # What it shows changes with the clock alone (the news sitemap's last 48 hours): the read
     # model (delivery.read_model) does not keep it; the page cache's lifetime bounds it.
     changes_by_itself: bool = False
+    # Query strings that name another page of the same instance, kept by the read model like the
+    # bare address (a list's older pages, "before=<cursor>"); matched whole. Anything else in a
+    # query string is built for the reader who asked and not kept.
+    queries: re.Pattern | None = None
     sitemap: str | None = None  # the sitemap listing its instances: "index", "sections" or "stories"
     changefreq: str | None = None  # what the sitemap says of it
 
@@ -132,6 +136,9 @@ class PublicPage:
     @property
     def url_name(self):
         return self.url_names[0]
+
+    def keeps_query(self, query):
+        return self.queries is not None and self.queries.fullmatch(query) is not None
 
     def instances(self, **within):
         """Every instance, as `Instance`s; `within` narrows a sitemap's share (ids=(low, high))."""
@@ -168,6 +175,11 @@ def page(url_name):
 
 def declared_names():
     return {name for declared in _registry.values() for name in declared.url_names}
+
+
+def some_page_keeps_query(query):
+    """Whether any kind of page may have a stored page for this query string (`PublicPage.queries`)."""
+    return any(declared.keeps_query(query) for declared in _registry.values())
 
 
 # --- addresses -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from delivery.registry import (
 )
 
 from . import sitemaps
+from .pagination import CURSOR_QUERY
 from .topics import topic_key
 from .views import public_tags
 
@@ -261,15 +262,15 @@ register(
     ),
     PublicPage(
         "articles:section", every=every_section, count=lambda: Section.objects.count(), showing=section_showing,
-        shared=section_printing, keys=section_keys, sitemap="sections", changefreq="hourly",
+        shared=section_printing, keys=section_keys, sitemap="sections", changefreq="hourly", queries=CURSOR_QUERY,
     ),
     PublicPage(
         "articles:tag", every=every_tag, count=lambda: Tag.objects.count(), showing=tag_showing, shared=tag_printing,
-        keys=tag_keys,
+        keys=tag_keys, queries=CURSOR_QUERY,
     ),
     PublicPage(
         "articles:person", every=every_person, count=lambda: Person.objects.count(), showing=person_showing,
-        shared=person_printing, keys=person_keys,
+        shared=person_printing, keys=person_keys, queries=CURSOR_QUERY,
     ),
     # Results change with every story; only the page cache and the CDN (by key) keep them.
     PublicPage("articles:search", keys=_always(SEARCH), static=False),

@@ -13,6 +13,9 @@ from django.http import Http404
 from django.utils.http import urlencode
 
 _CURSOR = re.compile(r"^(\d{1,17})-(\d{1,19})$")
+# The query string of a page the list's own links name: one cursor, nothing else (delivery's
+# read model keeps such pages like the first one; readers/pages.py declares it).
+CURSOR_QUERY = re.compile(r"(?:before|after)=\d{1,17}-\d{1,19}")
 
 
 def page_size():
@@ -62,6 +65,16 @@ class KeysetPage:
         self.object_list = rows
         self.is_first = before is None and after is None
         self.path = request.path
+        self._queryset = queryset
+        self._cursor = after if after is not None else before
+
+    def at_a_story(self):
+        """Whether the cursor names a story of this list, as every link the site prints does.
+        Any other cursor is a valid place nobody linked to: served, but not worth keeping."""
+        if self._cursor is None:
+            return True
+        when, pk = decode(self._cursor)
+        return self._queryset.filter(pk=pk, published_at=when).exists()
 
     def _url(self, **params):
         return "?" + urlencode({**self.extra, **params})

@@ -68,9 +68,12 @@ def _cards(queryset):
 def _list_page(request, queryset, context, keys, extra_params=None):
     page = KeysetPage(_cards(queryset), request, extra_params=extra_params)
     attach_card_images(page.object_list)
-    return _render(
+    response = _render(
         request, "articles/article_list.html", {**context, "page": page, "stories": page.object_list}, keys
     )
+    # Asked only when the read model would keep a page of this list's older stories.
+    response.printed_address = page.at_a_story
+    return response
 
 
 @require_safe

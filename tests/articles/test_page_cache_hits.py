@@ -181,13 +181,15 @@ def test_a_withdrawn_story_is_answered_gone_from_the_cache(client, story, django
 
 
 def wsgi_get(path, method="GET", **headers):
-    """(status, headers, body) of one request through newsroom.wsgi.application."""
+    """(status, headers, body) of one request through newsroom.wsgi.application; `path` may
+    carry a query string."""
     from newsroom.wsgi import application
 
+    path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path.encode().decode("iso-8859-1"),  # PEP 3333: bytes as latin-1
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SCRIPT_NAME": "",
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",

@@ -337,3 +337,82 @@ def test_a_story_page_is_not_expired_by_a_scheduled_story_of_its_own_section(set
     # It prints the section's name, which the scheduled story does not change; the section's list does.
     assert stored(older.get_absolute_url()).expires is None
     assert stored(section.get_absolute_url()).expires is not None
+
+
+# --- the older pages of lists --------------------------------------------------------------------
+
+
+def older_link(response):
+    """The 更早 link a list page prints ("?before=<cursor>")."""
+    import re
+
+    match = re.search(r'<a[^>]*href="(\?before=[^"]+)"[^>]*rel="next"|<a[^>]*rel="next"[^>]*href="(\?before=[^"]+)"', response.content.decode())
+    assert match, "the list prints no link to its older stories"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def short_pages(settings):
+    settings.NEWSROOM_PAGE_SIZE = 2
+
+
+def test_an_older_page_a_list_links_to_is_stored_and_read_back_in_one_statement(settings, short_pages):
+    section, stories = section_with_stories(5)
+    path = section.get_absolute_url() + older_link(Client().get(section.get_absolute_url()))
+    first = wsgi_get(path)
+    page = stored(path)
+    assert page is not None and page.path == section.get_absolute_url() and page.kind == "articles:section"
+    with recorded_statements() as statements:
+        second = wsgi_get(path)
+    assert first[0] == second[0] == "200 OK"
+    assert second[2] == first[2] == bytes(page.content) == built_now(path, settings)[1]
+    assert len(statements) == 1
+    # The page shows the stories after the first two, newest first.
+    assert "第2条".encode() in second[2] and "第4条".encode() not in second[2]
+
+
+def test_the_older_pages_of_tags_and_people_are_kept_too(settings, short_pages):
+    _, stories = section_with_stories(5)
+    from articles.models import Byline
+
+    reporter = factories.person(name="王记者")
+    for story in stories:
+        story.tags.add("泉城")
+        Byline.objects.create(article=story, person=reporter, role=Byline.Role.REPORTER)
+    for first in (f"/tags/{quote('泉城')}/", f"/people/{reporter.pk}/"):
+        path = first + older_link(Client().get(first))
+        assert Client().get(path).status_code == 200
+        assert stored(path) is not None, path
+
+
+@pytest.mark.parametrize("query", ["made-up moment", "a story of another list", "more than the cursor", "reordered"])
+def test_an_address_no_page_prints_is_served_but_not_kept(settings, short_pages, query):
+    from readers.pagination import encode
+
+    section, stories = section_with_stories(5)
+    elsewhere = factories.published_story(headline="别处的稿件", section=factories.section(slug="other"))
+    cursor = encode(stories[3])
+    micros = int(stories[3].published_at.timestamp() * 1_000_000) - 1
+    queries = {
+        "made-up moment": f"before={micros}-{stories[3].pk}",
+        "a story of another list": f"before={encode(elsewhere)}",
+        "more than the cursor": f"before={cursor}&utm_source=weibo",
+        "reordered": f"utm_source=weibo&before={cursor}",
+    }
+    path = f"{section.get_absolute_url()}?{queries[query]}"
+    response = Client().get(path)
+    assert response.status_code == 200 and response.content == built_now(path, settings)[1]
+    assert not StoredPage.objects.filter(address__contains="?").exists()
+
+
+def test_a_change_to_a_story_on_an_older_page_is_on_it_at_once(settings, short_pages, commit):
+    section, stories = section_with_stories(5)
+    path = section.get_absolute_url() + older_link(Client().get(section.get_absolute_url()))
+    Client().get(path)
+    assert stored(path) is not None
+
+    commit(factories.edit, stories[1], headline="改过的旧稿")
+
+    response = Client().get(path)
+    assert "改过的旧稿".encode() in response.content
+    assert response.content == built_now(path, settings)[1]

@@ -286,13 +286,13 @@ def test_every_page_showing_a_topic_is_fresh_at_once(
 ):
     copies = delivery(settings, tmp_path)
     try:
-        before = every_page()
+        before = every_page(settings)
         assert topical["topic"].get_absolute_url() in before
         copies.warm(before)
         with committed(django_capture_on_commit_callbacks):
             write(desk, topical)
         stale = [
-            url for url in sorted(set(before) | set(every_page())) if copies.served(url) != rendered_now(url, settings)
+            url for url in sorted(set(before) | set(every_page(settings))) if copies.served(url) != rendered_now(url, settings)
         ]
         assert stale == [], f"{write.__name__} left stale pages under {delivery.__name__}: {stale}"
     finally:
