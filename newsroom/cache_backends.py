@@ -30,7 +30,7 @@ import threading
 import time
 import pickle
 
-from django.core.cache.backends.base import default_key_func
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, default_key_func
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.utils.module_loading import import_string
@@ -182,6 +182,9 @@ def _glob_escape(text):
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)
 
 
+_generations = {}
+
+
 class LocalMemoryCache(LocMemCache):
     """Django's local-memory cache, with the reads a page-cache hit makes kept cheap.
 
@@ -191,6 +194,40 @@ class LocalMemoryCache(LocMemCache):
     keys are the newsroom's own (short, ASCII), and this cache is never memcached, so the
     portability warnings are left out.
     """
+
+    def __init__(self, name, params):
+        super().__init__(name, params)
+        # Shared, like the entries, by every instance with this LOCATION (one per thread).
+        self._generation = _generations.setdefault(name, [0])
+
+    @property
+    def generation(self):
+        """A number that changes whenever anything in this cache is written, expires or is
+        removed: while it stays the same, what was read from it still holds (delivery.cache
+        checks a page's dependency versions again only then)."""
+        return self._generation[0]
+
+    def _changed(self):
+        self._generation[0] += 1
+
+    def _set(self, key, value, timeout=DEFAULT_TIMEOUT):
+        super()._set(key, value, timeout)  # may cull others first
+        self._changed()
+
+    def _delete(self, key):
+        removed = super()._delete(key)
+        self._changed()
+        return removed
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        finally:
+            self._changed()
+
+    def clear(self):
+        super().clear()
+        self._changed()
 
     def validate_key(self, key):
         pass

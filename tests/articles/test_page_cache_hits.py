@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.signals import request_finished, request_started
@@ -14,6 +15,7 @@ from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import path
+from django.utils import timezone
 
 from delivery.cache import cached_page
 from articles.models import Article
@@ -371,3 +373,87 @@ def test_production_gives_each_hit_its_own_request_id(story, django_requests):
     assert ids[0] != ids[1] and len(ids[0]) == 32
     assert ids[2] == "editor-desk-0042"
     assert ids[3] != "bad id\nwith a newline" and len(ids[3]) == 32
+
+
+# --- pages asked for again and again: sent ready (delivery.cache.ReadyHits) -----------------------
+
+
+@pytest.fixture
+def no_lookups(monkeypatch):
+    """Counts the full lookups (request built, key hashed, entry read) hits still make."""
+    from delivery import cache
+
+    made = []
+    original = cache._lookup
+
+    def counted(request):
+        made.append(request.path)
+        return original(request)
+
+    monkeypatch.setattr(cache, "_lookup", counted)
+    return made
+
+
+def test_a_page_asked_for_again_is_sent_ready_with_the_same_bytes_and_headers(story, django_requests, no_lookups):
+    url = story.get_absolute_url()
+    wsgi_get(url)  # built by Django and cached
+    _, first_hit, body = wsgi_get(url)  # found by a full lookup
+    assert no_lookups
+    no_lookups.clear()
+    hits = [wsgi_get(url) for _ in range(3)]
+    assert len(django_requests) == 1 and no_lookups == []
+    for status, headers, hit_body in hits:
+        assert status == "200 OK" and hit_body == body
+        assert without_ids(headers) == without_ids(first_hit)
+
+
+def test_a_change_reaches_a_page_sent_ready_at_once(story, django_requests, django_capture_on_commit_callbacks):
+    url = story.get_absolute_url()
+    for _ in range(3):
+        wsgi_get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.edit(story, headline="改过的标题", note="标题有误,已更正。")
+    status, headers, body = wsgi_get(url)
+    assert status == "200 OK" and dict(headers)["X-Page-Cache"] == "miss" and "改过的标题" in body.decode()
+
+
+def test_a_page_sent_ready_goes_when_the_page_cache_would_let_it_go(story, settings, time_machine, no_lookups):
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 60
+    time_machine.move_to(timezone.now(), tick=False)
+    url = story.get_absolute_url()
+    for _ in range(3):
+        wsgi_get(url)
+    no_lookups.clear()
+    time_machine.shift(59)
+    assert dict(wsgi_get(url)[1])["X-Page-Cache"] == "hit" and no_lookups == []
+    time_machine.shift(2)
+    # Looked up again in full: here the read model has it, current as read.
+    assert dict(wsgi_get(url)[1])["X-Page-Cache"] == "hit" and no_lookups == [url]
+
+
+def test_a_page_sent_ready_counts_its_lifetime_down_to_the_next_scheduled_story(story, time_machine):
+    from tests.articles.readers import scheduled
+
+    time_machine.move_to(timezone.now(), tick=False)
+    due = scheduled("定时的新闻", minutes=0.5, section=story.section)
+    for _ in range(3):
+        status, headers, body = wsgi_get("/")
+    assert "定时的新闻" not in body.decode()
+    first = dict(headers)["Cache-Control"]
+    time_machine.shift(10)
+    later = dict(wsgi_get("/")[1])["Cache-Control"]
+    shared = [int(value.split("s-maxage=")[1].split(",")[0]) for value in (first, later)]
+    assert 0 < shared[1] < shared[0] <= 30, (first, later)
+    time_machine.move_to(due.published_at + timedelta(seconds=1))
+    assert "定时的新闻" in wsgi_get("/")[2].decode()
+
+
+def test_a_page_sent_ready_is_never_sent_to_staff_or_to_a_host_not_allowed(story, django_requests):
+    url = story.get_absolute_url()
+    for _ in range(3):
+        wsgi_get(url)
+    status, headers, _ = wsgi_get(url, cookie="sessionid=anything")
+    assert status == "200 OK" and "X-Page-Cache" not in dict(headers)
+    status, _, _ = wsgi_get(url, host="elsewhere.example")
+    assert status == "400 Bad Request"
+    assert len(django_requests) == 3
