@@ -518,5 +518,8 @@ def build(paths, origin=None, *, rebuild=False):
     have = {} if rebuild else get_many(origin, paths)
     todo = [path for path in paths if path not in have]
     stored = refresh(todo, origin)
-    failed = [path for path in todo if path not in get_many(origin, todo)] if stored < len(todo) else []
+    failed = []
+    if stored < len(todo):
+        kept = get_many(origin, todo)  # once: asked per path, this read every page once per path
+        failed = [path for path in todo if path not in kept]
     return stored, len(have), failed
