@@ -393,19 +393,30 @@ class ReadyHits:
     let in only after a full lookup served it (so its host was checked against ALLOWED_HOSTS).
     Every use checks what a cache hit checks: the dependency versions the page recorded (any
     change bumps them: in this process, or through Redis in every process), its expiry (the next
-    scheduled story), and how long the page cache may keep it. At `LIMIT` pages it starts again
-    empty: the pages asked for often come back at once."""
+    scheduled story), and how long the page cache may keep it. At `LIMIT` pages, or `BUDGET`
+    bytes of bodies, it starts again empty: the pages asked for often come back at once. A body
+    over `LARGEST` bytes (a sitemap of 50,000 stories) is never kept here: sending its bytes
+    costs more than finding it, and a worker's memory stays bounded (`BUDGET` at most)."""
 
     LIMIT = 256
+    BUDGET = 16 * 1024 * 1024
+    LARGEST = 256 * 1024
     ADDRESS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
 
     def __init__(self):
         self.pages = {}
+        self.bytes = 0
         self.address_keys = None
 
     def clear(self, **kwargs):
         self.pages.clear()
+        self.bytes = 0
         self.address_keys = None
+
+    def _drop(self, address):
+        ready = self.pages.pop(address, None)
+        if ready is not None:
+            self.bytes -= len(ready[1]["content"])
 
     def _keys(self):
         if self.address_keys is None:
@@ -424,10 +435,14 @@ class ReadyHits:
 
     def keep(self, address, entry):
         seconds = page_seconds()
-        if address is None or seconds <= 0:
+        size = len(entry["content"])
+        if address is None or seconds <= 0 or size > self.LARGEST:
             return
-        if len(self.pages) >= self.LIMIT:
+        self._drop(address)
+        if len(self.pages) >= self.LIMIT or self.bytes + size > self.BUDGET:
             self.pages.clear()
+            self.bytes = 0
+        self.bytes += size
         until = entry.get("read", entry["created"]) + seconds
         # [until, entry, status line, headers, the second they were laid out for, the
         # dependency cache's generation when the versions last matched]
@@ -442,7 +457,7 @@ class ReadyHits:
         now = time.time()
         expires = entry["expires"]
         if now >= until or (expires and expires <= now) or page_seconds() <= 0:
-            self.pages.pop(address, None)
+            self._drop(address)
             return None
         # A local-memory cache tells whether anything in it changed since the versions last
         # matched (read before comparing: a bump meanwhile makes the next hit compare again).
@@ -450,7 +465,7 @@ class ReadyHits:
         generation = getattr(dependency_cache(), "generation", None)
         if generation is None or generation != checked:
             if current_versions(entry["deps"].keys(), missing=-1) != entry["deps"]:
-                self.pages.pop(address, None)
+                self._drop(address)
                 return None
             ready[5] = generation
         # Lifetimes count down to the expiry by the second, as _lifetime computes them.

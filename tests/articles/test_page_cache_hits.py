@@ -457,3 +457,23 @@ def test_a_page_sent_ready_is_never_sent_to_staff_or_to_a_host_not_allowed(story
     status, _, _ = wsgi_get(url, host="elsewhere.example")
     assert status == "400 Bad Request"
     assert len(django_requests) == 3
+
+
+def test_pages_kept_ready_stay_within_a_workers_memory_budget(story, monkeypatch, no_lookups):
+    from delivery.cache import ReadyHits, ready_hits
+
+    url = story.get_absolute_url()
+    story_bytes, home_bytes = len(wsgi_get(url)[2]), len(wsgi_get("/")[2])
+    # Room for the larger of the two pages only: each one kept pushes the other out.
+    monkeypatch.setattr(ReadyHits, "BUDGET", max(story_bytes, home_bytes) + 1)
+    for path in [url, "/"] * 3:
+        assert wsgi_get(path)[0] == "200 OK"
+        assert ready_hits.bytes == sum(len(ready[1]["content"]) for ready in ready_hits.pages.values())
+        assert ready_hits.bytes <= ReadyHits.BUDGET
+    # A page larger than a kept page may be is looked up in full every time.
+    monkeypatch.setattr(ReadyHits, "LARGEST", story_bytes - 1)
+    ready_hits.clear()
+    no_lookups.clear()
+    for _ in range(3):
+        assert dict(wsgi_get(url)[1])["X-Page-Cache"] == "hit"
+    assert no_lookups == [url] * 3
