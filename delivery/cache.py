@@ -385,6 +385,10 @@ class PageCacheMiddleware:
         return response
 
 
+def _status_line(entry):
+    return f"{entry['status']} {responses[entry['status']]}"
+
+
 class ReadyHits:
     """The pages this process is asked for most, laid out for sending: a hit on one skips
     building a request, hashing its cache key, unpickling the entry and laying out its headers.
@@ -419,13 +423,16 @@ class ReadyHits:
             self.bytes -= len(ready[1]["content"])
 
     def _keys(self):
+        """The environ names request.scheme and request.get_host() read under these settings."""
         if self.address_keys is None:
-            extra = [header for header, _ in [getattr(settings, "SECURE_PROXY_SSL_HEADER", None) or ("", "")] if header]
-            if getattr(settings, "USE_X_FORWARDED_HOST", False):
-                extra.append("HTTP_X_FORWARDED_HOST")
-            if getattr(settings, "USE_X_FORWARDED_PORT", False):
-                extra.append("HTTP_X_FORWARDED_PORT")
-            self.address_keys = (*self.ADDRESS, *extra)
+            keys = list(self.ADDRESS)
+            if settings.SECURE_PROXY_SSL_HEADER:
+                keys.append(settings.SECURE_PROXY_SSL_HEADER[0])
+            if settings.USE_X_FORWARDED_HOST:
+                keys.append("HTTP_X_FORWARDED_HOST")
+            if settings.USE_X_FORWARDED_PORT:
+                keys.append("HTTP_X_FORWARDED_PORT")
+            self.address_keys = tuple(keys)
         return self.address_keys
 
     def address(self, environ):
@@ -446,7 +453,7 @@ class ReadyHits:
         until = entry.get("read", entry["created"]) + seconds
         # [until, entry, status line, headers, the second they were laid out for, the
         # dependency cache's generation when the versions last matched]
-        self.pages[address] = [until, entry, f"{entry['status']} {responses[entry['status']]}", None, None, None]
+        self.pages[address] = [until, entry, _status_line(entry), None, None, None]
 
     def get(self, address):
         """(status line, headers, entry) when the page kept for `address` is still current."""
@@ -506,9 +513,8 @@ def serve_hits_first(django_application):
                     found = _lookup(WSGIRequest(environ.copy()))
                     if found is not None and found[1] is not None and "added" in found[1]:
                         entry = found[1]
-                        if not entry.get("stored") or "read" in entry:  # as the page cache keeps it
-                            ready_hits.keep(address, entry)
-                        ready = f"{entry['status']} {responses[entry['status']]}", _hit_headers(entry), entry
+                        ready_hits.keep(address, entry)
+                        ready = _status_line(entry), _hit_headers(entry), entry
             except Exception:  # an optimisation must not fail a request: Django answers it
                 logger.exception("page cache fast path failed; serving through Django")
                 ready = None
