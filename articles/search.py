@@ -49,7 +49,6 @@ from datetime import datetime, time, timedelta
 from django.db import connection, connections
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import Cast, Length, Replace
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
@@ -159,24 +158,76 @@ def _tsquery(terms, operator):
     return f" {operator} ".join("'" + term.replace("'", "''") + "'" for term in terms)
 
 
-VECTOR = '"articles_searchentry"."search_vector"'
+class Hit:
+    """One search result as the results page prints it: plain values, no model instance.
+
+    PostgreSQL's results come straight from one statement's rows; SQLite's from its
+    queryset's stories (Hit.of), so the page treats both alike."""
+
+    __slots__ = ("pk", "headline", "slug", "published_at", "summary", "body", "section_name", "outlet_name",
+                 "snippet", "headline_marked")
+
+    def __init__(self, pk, headline, slug, published_at, summary, body, section_name, outlet_name):
+        self.pk, self.headline, self.slug, self.published_at = pk, headline, slug, published_at
+        self.summary, self.body, self.section_name, self.outlet_name = summary, body, section_name, outlet_name
+
+    @classmethod
+    def of(cls, article):
+        section, outlet = article.section, article.outlet
+        return cls(article.pk, article.headline, article.slug, article.published_at, article.summary,
+                   article.body, section.name if section else "", outlet.name if outlet else "")
+
+    def get_absolute_url(self):
+        from .models import public_url
+
+        if self.slug:
+            return public_url("articles:detail_slug", pk=self.pk, slug=self.slug)
+        return public_url("articles:detail", pk=self.pk)
 
 
-def search(queryset, query, *, section=None, date_from=None, date_to=None):
-    """Stories of `queryset` (already published()) matching `query`, best first, then newest."""
-    if section is not None:
-        queryset = queryset.filter(section=section)
+def search(query, *, section=None, date_from=None, date_to=None):
+    """Live stories matching `query`, best first, then newest: a sequence sliced into lists of Hit.
+
+    `section` and the dates (the newsroom's calendar days, both included) narrow it down."""
     tz = timezone.get_current_timezone()
-    if date_from:
-        queryset = queryset.filter(published_at__gte=datetime.combine(date_from, time.min, tz))
-    if date_to:
-        queryset = queryset.filter(published_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tz))
+    since = datetime.combine(date_from, time.min, tz) if date_from else None
+    until = datetime.combine(date_to + timedelta(days=1), time.min, tz) if date_to else None
     if connection.vendor == "postgresql":
-        return _search_postgresql(queryset, query)
-    return _search_fallback(queryset, query)
+        return _search_postgresql(query, section, since, until)
+    return _search_fallback(query, section, since, until)
 
 
-def _search_postgresql(queryset, query):
+# What the results page prints of a story: the columns Hit takes, in its order.
+_HIT_COLUMNS = """a.id, a.headline, a.slug, a.published_at, a.summary, a.body, coalesce(s.name, ''),
+    coalesce(o.name, '')"""
+_HIT_JOINS = """LEFT JOIN articles_section s ON s.id = a.section_id
+    LEFT JOIN articles_outlet o ON o.id = a.outlet_id"""
+
+
+_MATCHES = "FROM articles_searchentry e JOIN articles_article a ON a.id = e.article_id"
+
+
+def _live_matches(query, section, since, until):
+    """WHERE (with its parameters) of the live stories matching `query`, over _MATCHES.
+
+    The live test is live_q() (models.py) written out: status, published_at, deleted_at;
+    tests/articles/test_search.py holds the two together."""
+    from .models import LIVE_STATUSES
+
+    sql = [
+        "WHERE e.search_vector @@ to_tsquery('simple', %s)",
+        "AND a.status = ANY(%s) AND a.published_at <= %s AND a.deleted_at IS NULL",
+    ]
+    params = [_tsquery(query.required, "&"), list(LIVE_STATUSES), timezone.now()]
+    for condition, value in (("a.section_id = %s", section.pk if section else None),
+                             ("a.published_at >= %s", since), ("a.published_at < %s", until)):
+        if value is not None:
+            sql.append(f"AND {condition}")
+            params.append(value)
+    return "\n".join(sql), params
+
+
+def _search_postgresql(query, section, since, until):
     """The GIN index finds the matches; the newest SEARCH_CANDIDATES of them are ranked by
     relevance (ts_rank, then newest first), and every older match follows, newest first.
 
@@ -184,64 +235,91 @@ def _search_postgresql(queryset, query):
     (发展 in every story) would cost time in proportion to the whole archive. Ranking only
     the newest matches keeps the first pages bounded whatever the word; later pages walk the
     matches newest first, as far as the page asked for. A word with fewer matches than the
-    window has all of them ranked."""
-    from .models import SearchEntry
+    window has all of them ranked.
 
-    required = _tsquery(query.required, "&")
-    hits = SearchEntry.objects.extra(
-        where=["search_vector @@ to_tsquery('simple', %s)"], params=[required]
-    ).values("article_id")
-    newest = queryset.filter(pk__in=hits).order_by("-published_at", "-pk")
-    window = SEARCH_CANDIDATES
-    rank_sql = f"ts_rank({VECTOR}, to_tsquery('simple', %s))"
-    params = [required]
+    Each slice is one hand-written statement returning the printed columns as plain values.
+    The ORM's version of it (model instances, select_related, nested IN subqueries) cost more
+    Python to build and read than the page's template, and 2.5-2.8 ms of PostgreSQL's
+    planning against 0.6-0.9 ms now (bench/search_bench.py at 1M)."""
+    where, params = _live_matches(query, section, since, until)
+    rank = "ts_rank(e.search_vector, to_tsquery('simple', %s))"
+    rank_params = [_tsquery(query.required, "&")]
     if query.ranking:
-        rank_sql += f" + 2 * ts_rank({VECTOR}, to_tsquery('simple', %s))"
-        params.append(_tsquery(query.ranking, "|"))
-    ranked = (
-        queryset.filter(pk__in=newest.values("pk")[:window], search_entry__isnull=False)
-        .annotate(rank=RawSQL(rank_sql, params, output_field=FloatField()))
-        .order_by("-rank", "-published_at", "-pk")
-    )
-    return RankedMatches(ranked, newest, window)
+        rank += " + 2 * ts_rank(e.search_vector, to_tsquery('simple', %s))"
+        rank_params.append(_tsquery(query.ranking, "|"))
+
+    def ranked(start, stop):
+        # The vector travels with the newest matches as a pointer: only the ranked ones read it.
+        sql = f"""WITH newest AS (
+            SELECT a.id, a.published_at, e.search_vector {_MATCHES} {where}
+            ORDER BY a.published_at DESC, a.id DESC LIMIT %s
+        ), ranked AS (
+            SELECT id, published_at, {rank} AS rank FROM newest e
+            ORDER BY rank DESC, published_at DESC, id DESC OFFSET %s LIMIT %s
+        )
+        SELECT {_HIT_COLUMNS} FROM ranked r JOIN articles_article a ON a.id = r.id {_HIT_JOINS}
+        ORDER BY r.rank DESC, r.published_at DESC, r.id DESC"""
+        return sql, [*params, SEARCH_CANDIDATES, *rank_params, start, stop - start]
+
+    def newest(start, stop):
+        sql = f"""SELECT {_HIT_COLUMNS} {_MATCHES} {_HIT_JOINS} {where}
+        ORDER BY a.published_at DESC, a.id DESC OFFSET %s LIMIT %s"""
+        return sql, [*params, start, stop - start]
+
+    return RankedMatches(ranked, newest, SEARCH_CANDIDATES)
 
 
 class RankedMatches:
-    """What a PostgreSQL search found, sliced like a QuerySet: the first `window` places are
-    the newest matches by relevance (`ranked`), the places after them the older matches,
-    newest first (`newest`, every match newest first, past its first `window`).
+    """What a PostgreSQL search found, sliced into lists: the first `window` places are the
+    newest matches by relevance (statement `ranked(start, stop)`), the places after them the
+    older matches, newest first (statement `newest(start, stop)`, places counted over every
+    match newest first, so the window's own come first there). Each gives (sql, params).
 
-    A slice within the window is one query, one past it one query, and the one page that
-    crosses the boundary two (one when the window holds every match)."""
+    A slice within the window is one statement, one past it one statement, and the one page
+    that crosses the boundary two (one when the window holds every match)."""
 
     def __init__(self, ranked, newest, window):
         self.ranked, self.newest, self.window = ranked, newest, window
 
     def __getitem__(self, key):
-        if isinstance(key, int):
-            if key < 0:
-                raise ValueError("Negative indexing is not supported.")
-            return self.ranked[key] if key < self.window else self.newest[key]
-        if not isinstance(key, slice) or key.step is not None:
-            raise TypeError("RankedMatches takes an index or a slice without a step.")
+        if not isinstance(key, slice) or key.step is not None or key.stop is None:
+            raise TypeError("RankedMatches takes a slice with an end and no step.")
         start, stop = key.start or 0, key.stop
-        if start < 0 or (stop is not None and stop < 0):
+        if start < 0 or stop < 0:
             raise ValueError("Negative indexing is not supported.")
-        if stop is not None and stop <= self.window:
-            return self.ranked[start:stop]
+        if stop <= start:
+            return []
+        if stop <= self.window:
+            return self._hits(*self.ranked(start, stop))
         if start >= self.window:
-            return self.newest[start:stop]
-        head = list(self.ranked[start : self.window])
+            return self._hits(*self.newest(start, stop))
+        head = self._hits(*self.ranked(start, self.window))
         if start + len(head) < self.window:  # fewer matches than the window: none older
             return head
-        return [*head, *self.newest[self.window : stop]]
+        return [*head, *self._hits(*self.newest(self.window, stop))]
 
-    def __iter__(self):
-        return iter(self[0:None])
+    def statement(self, start, stop):
+        """(sql, params) of the first statement a slice runs (bench/search_bench.py explains it)."""
+        return self.ranked(start, min(stop, self.window)) if start < self.window else self.newest(start, stop)
+
+    @staticmethod
+    def _hits(sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [Hit(*row) for row in cursor.fetchall()]
 
 
-def _search_fallback(queryset, query):
+def _search_fallback(query, section, since, until):
     """SQLite and others: every required term somewhere, scored by where the terms stand."""
+    from .models import Article
+
+    queryset = Article.objects.published().select_related("section", "outlet")
+    if section is not None:
+        queryset = queryset.filter(section=section)
+    if since:
+        queryset = queryset.filter(published_at__gte=since)
+    if until:
+        queryset = queryset.filter(published_at__lt=until)
     fields = {"search_entry__headline_terms": 4, "search_entry__summary_terms": 2, "search_entry__body_terms": 1}
     for term in query.required:
         needle = f" {term} "
@@ -257,7 +335,17 @@ def _search_fallback(queryset, query):
         for field, weight in fields.items():
             removed = Length(F(field)) - Length(Replace(F(field), Value(needle), Value("")))
             score = score + Cast(removed, FloatField()) * (weight / len(needle))
-    return queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk")
+    return _Fallback(queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk"))
+
+
+class _Fallback:
+    """The fallback's ranked queryset, sliced into lists of Hit like RankedMatches."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def __getitem__(self, key):
+        return [Hit.of(article) for article in self.queryset[key]]
 
 
 # PostgreSQL's limits on what a tsvector keeps (see the module docstring).

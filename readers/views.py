@@ -377,15 +377,12 @@ def search(request):
         page_number = 1
     results, has_next = [], False
     if query:
-        matches = search_engine.search(
-            Article.objects.published().for_listing(), query, section=section, date_from=date_from, date_to=date_to
-        )
+        matches = search_engine.search(query, section=section, date_from=date_from, date_to=date_to)
         start = (page_number - 1) * SEARCH_PER_PAGE
         # OFFSET over ranked matches is bounded: at most SEARCH_MAX_PAGE pages are offered.
-        results = list(matches[start : start + SEARCH_PER_PAGE + 1])
+        results = matches[start : start + SEARCH_PER_PAGE + 1]
         has_next = len(results) > SEARCH_PER_PAGE and page_number < SEARCH_MAX_PAGE
         results = results[:SEARCH_PER_PAGE]
-        attach_card_images(results)
         for article in results:
             article.snippet = search_engine.snippet(article, query)
             article.headline_marked = search_engine.highlighted_headline(article, query)

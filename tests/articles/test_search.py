@@ -154,3 +154,48 @@ def test_stories_written_in_bulk_become_searchable_after_rebuilding_the_index(cl
     assert result_ids(client, q="泉城")[0] == []
     call_command("rebuild_search_index", "--missing", stdout=StringIO())
     assert len(result_ids(client, q="泉城")[0]) == 1
+
+
+def test_a_result_prints_its_time_in_the_newsrooms_zone_its_section_and_its_outlet(client):
+    tz = ZoneInfo("Asia/Shanghai")
+    local = factories.section(name="本地新闻", slug="local")
+    found = factories.published_story(
+        headline="泉城夜市开张", section=local, outlet=factories.outlet("济南日报"), slug="quancheng-night-market",
+        published_at=datetime(2024, 3, 1, 23, 30, tzinfo=tz),  # 15:30 UTC: the newsroom's evening
+    )
+    bare = factories.published_story(headline="夜市简讯", published_at=datetime(2024, 2, 1, 9, tzinfo=tz))
+    ids, html = result_ids(client, q="夜市")
+    assert ids == [found.pk, bare.pk]
+    first, second = html.split('<li class="result">')[1:]
+    assert f'href="/stories/{found.pk}/quancheng-night-market/"' in first
+    assert '<time datetime="2024-03-01T23:30:00+08:00">2024-03-01 23:30</time>' in first
+    assert '<span class="outlet">本地新闻</span> <span class="outlet">济南日报</span>' in first
+    assert '<span class="outlet">' not in second  # neither section nor outlet: nothing printed for them
+
+
+def test_the_date_filters_are_the_newsrooms_calendar_days(client):
+    tz = ZoneInfo("Asia/Shanghai")
+    late = factories.published_story(headline="灯会闭幕", published_at=datetime(2024, 3, 1, 23, 50, tzinfo=tz))
+    next_day = factories.published_story(headline="灯会撤展", published_at=datetime(2024, 3, 2, 0, 10, tzinfo=tz))
+    assert result_ids(client, q="灯会", to="2024-03-01")[0] == [late.pk]
+    assert result_ids(client, q="灯会", **{"from": "2024-03-02"})[0] == [next_day.pk]
+    assert result_ids(client, q="灯会", **{"from": "2024-03-01", "to": "2024-03-02"})[0] == [next_day.pk, late.pk]
+
+
+def test_a_story_in_the_trash_is_not_found_and_a_scheduled_one_is_found_from_its_time(client, settings):
+    """Search applies the same live test as every public page (articles.models.live_q): no
+    worker has to run for a scheduled story to be found, and the trash hides at once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.articles.readers import scheduled
+
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
+    live = factories.published_story(headline="泉水节开幕")
+    trashed = factories.published_story(headline="泉水节筹备")
+    later = factories.announced(scheduled("泉水节闭幕"))
+    Article.objects.filter(pk=trashed.pk).update(deleted_at=timezone.now())
+    assert result_ids(client, q="泉水节")[0] == [live.pk]
+    Article.objects.filter(pk=later.pk).update(published_at=timezone.now() - timedelta(minutes=1))
+    assert result_ids(client, q="泉水节")[0] == [later.pk, live.pk]
