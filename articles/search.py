@@ -46,7 +46,7 @@ import threading
 import unicodedata
 from datetime import datetime, time, timedelta
 
-from django.db import connection, connections
+from django.db import connection, connections, router
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import Cast, Length, Replace
 from django.utils import timezone
@@ -188,12 +188,16 @@ class Hit:
 def search(query, *, section=None, date_from=None, date_to=None):
     """Live stories matching `query`, best first, then newest: a sequence sliced into lists of Hit.
 
-    `section` and the dates (the newsroom's calendar days, both included) narrow it down."""
+    `section` and the dates (the newsroom's calendar days, both included) narrow it down.
+    It reads from the database the router gives readers' pages (a replica, when there is one)."""
+    from .models import SearchEntry
+
     tz = timezone.get_current_timezone()
     since = datetime.combine(date_from, time.min, tz) if date_from else None
     until = datetime.combine(date_to + timedelta(days=1), time.min, tz) if date_to else None
-    if connection.vendor == "postgresql":
-        return _search_postgresql(query, section, since, until)
+    using = router.db_for_read(SearchEntry)
+    if connections[using].vendor == "postgresql":
+        return _search_postgresql(query, section, since, until, using)
     return _search_fallback(query, section, since, until)
 
 
@@ -227,7 +231,7 @@ def _live_matches(query, section, since, until):
     return "\n".join(sql), params
 
 
-def _search_postgresql(query, section, since, until):
+def _search_postgresql(query, section, since, until, using):
     """The GIN index finds the matches; the newest SEARCH_CANDIDATES of them are ranked by
     relevance (ts_rank, then newest first), and every older match follows, newest first.
 
@@ -266,7 +270,7 @@ def _search_postgresql(query, section, since, until):
         ORDER BY a.published_at DESC, a.id DESC OFFSET %s LIMIT %s"""
         return sql, [*params, start, stop - start]
 
-    return RankedMatches(ranked, newest, SEARCH_CANDIDATES)
+    return RankedMatches(ranked, newest, SEARCH_CANDIDATES, using)
 
 
 class RankedMatches:
@@ -278,8 +282,8 @@ class RankedMatches:
     A slice within the window is one statement, one past it one statement, and the one page
     that crosses the boundary two (one when the window holds every match)."""
 
-    def __init__(self, ranked, newest, window):
-        self.ranked, self.newest, self.window = ranked, newest, window
+    def __init__(self, ranked, newest, window, using="default"):
+        self.ranked, self.newest, self.window, self.using = ranked, newest, window, using
 
     def __getitem__(self, key):
         if not isinstance(key, slice) or key.step is not None or key.stop is None:
@@ -302,9 +306,8 @@ class RankedMatches:
         """(sql, params) of the first statement a slice runs (bench/search_bench.py explains it)."""
         return self.ranked(start, min(stop, self.window)) if start < self.window else self.newest(start, stop)
 
-    @staticmethod
-    def _hits(sql, params):
-        with connection.cursor() as cursor:
+    def _hits(self, sql, params):
+        with connections[self.using].cursor() as cursor:
             cursor.execute(sql, params)
             return [Hit(*row) for row in cursor.fetchall()]
 
