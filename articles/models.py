@@ -398,6 +398,14 @@ LIVE_STATUSES = ["published", "scheduled"]
 PUBLIC_STATUSES = [*LIVE_STATUSES, "withdrawn"]
 
 
+def story_url(pk, slug):
+    """A story's public address: with its slug when it has one (Article.get_absolute_url, and
+    search results, which carry the two values without a model instance)."""
+    if slug:
+        return public_url("articles:detail_slug", pk=pk, slug=slug)
+    return public_url("articles:detail", pk=pk)
+
+
 def live_q(now=None):
     """The condition for a story readers see at `now` (default: this moment), said once.
 
@@ -616,9 +624,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        if self.slug:
-            return public_url("articles:detail_slug", pk=self.pk, slug=self.slug)
-        return public_url("articles:detail", pk=self.pk)
+        return story_url(self.pk, self.slug)
 
     @property
     def is_trashed(self):

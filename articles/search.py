@@ -178,11 +178,9 @@ class Hit:
                    article.body, section.name if section else "", outlet.name if outlet else "")
 
     def get_absolute_url(self):
-        from .models import public_url
+        from .models import story_url
 
-        if self.slug:
-            return public_url("articles:detail_slug", pk=self.pk, slug=self.slug)
-        return public_url("articles:detail", pk=self.pk)
+        return story_url(self.pk, self.slug)
 
 
 def search(query, *, section=None, date_from=None, date_to=None):
@@ -211,8 +209,8 @@ _HIT_JOINS = """LEFT JOIN articles_section s ON s.id = a.section_id
 _MATCHES = "FROM articles_searchentry e JOIN articles_article a ON a.id = e.article_id"
 
 
-def _live_matches(query, section, since, until):
-    """WHERE (with its parameters) of the live stories matching `query`, over _MATCHES.
+def _live_matches(required, section, since, until):
+    """WHERE (with its parameters) of the live stories matching the tsquery `required`, over _MATCHES.
 
     The live test is live_q() (models.py) written out: status, published_at, deleted_at;
     tests/articles/test_search.py holds the two together."""
@@ -222,7 +220,7 @@ def _live_matches(query, section, since, until):
         "WHERE e.search_vector @@ to_tsquery('simple', %s)",
         "AND a.status = ANY(%s) AND a.published_at <= %s AND a.deleted_at IS NULL",
     ]
-    params = [_tsquery(query.required, "&"), list(LIVE_STATUSES), timezone.now()]
+    params = [required, list(LIVE_STATUSES), timezone.now()]
     for condition, value in (("a.section_id = %s", section.pk if section else None),
                              ("a.published_at >= %s", since), ("a.published_at < %s", until)):
         if value is not None:
@@ -245,9 +243,10 @@ def _search_postgresql(query, section, since, until, using):
     The ORM's version of it (model instances, select_related, nested IN subqueries) cost more
     Python to build and read than the page's template, and 2.5-2.8 ms of PostgreSQL's
     planning against 0.6-0.9 ms now (bench/search_bench.py at 1M)."""
-    where, params = _live_matches(query, section, since, until)
+    required = _tsquery(query.required, "&")
+    where, params = _live_matches(required, section, since, until)
     rank = "ts_rank(e.search_vector, to_tsquery('simple', %s))"
-    rank_params = [_tsquery(query.required, "&")]
+    rank_params = [required]
     if query.ranking:
         rank += " + 2 * ts_rank(e.search_vector, to_tsquery('simple', %s))"
         rank_params.append(_tsquery(query.ranking, "|"))

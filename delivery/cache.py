@@ -413,9 +413,13 @@ class ReadyHits:
         self.address_keys = None
 
     def clear(self, **kwargs):
+        """Forget every page and the settings read (setting_changed calls it)."""
+        self._empty()
+        self.address_keys = None
+
+    def _empty(self):
         self.pages.clear()
         self.bytes = 0
-        self.address_keys = None
 
     def _drop(self, address):
         ready = self.pages.pop(address, None)
@@ -447,8 +451,7 @@ class ReadyHits:
             return
         self._drop(address)
         if len(self.pages) >= self.LIMIT or self.bytes + size > self.BUDGET:
-            self.pages.clear()
-            self.bytes = 0
+            self._empty()
         self.bytes += size
         until = entry.get("read", entry["created"]) + seconds
         # [until, entry, status line, headers, the second they were laid out for, the

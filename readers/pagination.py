@@ -12,10 +12,11 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.http import urlencode
 
-_CURSOR = re.compile(r"^(\d{1,17})-(\d{1,19})$")
+_CURSOR_TEXT = r"(\d{1,17})-(\d{1,19})"  # microseconds since the epoch, then the story's id
+_CURSOR = re.compile(rf"^{_CURSOR_TEXT}$")
 # The query string of a page the list's own links name: one cursor, nothing else (delivery's
 # read model keeps such pages like the first one; readers/pages.py declares it).
-CURSOR_QUERY = re.compile(r"(?:before|after)=\d{1,17}-\d{1,19}")
+CURSOR_QUERY = re.compile(rf"(?:before|after)={_CURSOR_TEXT}")
 
 
 def page_size():
