@@ -404,6 +404,8 @@ def search(request):
             "raw_query": raw[: search_engine.MAX_QUERY_CHARS],
             "results": results,
             "sections": sections,
+            # The form's list is the navigation's too: one query, not one each.
+            "nav_sections": sections,
             "section": section,
             "date_from": date_from,
             "date_to": date_to,

@@ -1,12 +1,17 @@
 """Readers search in Chinese: the seed story is found by its words, best match first."""
 
+import unicodedata
 from datetime import datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from articles import search as search_engine
 from articles.models import Article, ArticleImage, Byline
 from editorial import editing
 from editorial.roles import RESPONSIBLE_EDITOR
@@ -199,3 +204,33 @@ def test_a_story_in_the_trash_is_not_found_and_a_scheduled_one_is_found_from_its
     assert result_ids(client, q="泉水节")[0] == [live.pk]
     Article.objects.filter(pk=later.pk).update(published_at=timezone.now() - timedelta(minutes=1))
     assert result_ids(client, q="泉水节")[0] == [later.pk, live.pk]
+
+
+def test_full_width_letters_and_digits_match_their_half_width_forms_both_ways(client):
+    wide = story("５Ｇ基站开通", "<p>全市新建ＡＩ算力中心，投资２０亿元。</p>")
+    narrow = story("5G网络覆盖乡村", "<p>AI应用落地，20个村接入。</p>")
+    for query in ("5g", "５Ｇ"):
+        ids, html = result_ids(client, q=query)
+        assert set(ids) == {wide.pk, narrow.pk}, query
+    ids, html = result_ids(client, q="ai算力")
+    assert ids == [wide.pk]
+    assert "ＡＩ<mark>算力</mark>中心，投资２０亿元" in html  # the text as written, punctuation too
+
+
+# Text as the results page meets it: Chinese with full-width punctuation, letters and digits,
+# and the characters NFKC treats specially (combining marks after a full-width letter,
+# compatibility ideographs, circled numbers, ligatures, the ideographic space).
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("，。：；！？（）“”、《》　ＡＢｚ０９＆＜％\u0301\u0308\u3099ﬁ①㎏\uf900\u2f00Åé书记论坛历城 a1<"),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=60,
+)
+
+
+@given(text=_TEXT)
+@hypothesis_settings(max_examples=400, deadline=None, database=None)
+def test_search_normalises_text_exactly_as_nfkc_then_lower_case(text):
+    """The results page's fast path for full-width characters gives NFKC's own result."""
+    assert search_engine.normalize(text) == unicodedata.normalize("NFKC", text).lower()
