@@ -74,7 +74,7 @@ bench: deps
 bench-signoff: deps
 	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
 
-# `make bench-search`: the readers' search page, common and rare words, 16 connections (bench/search_bench.py),
+# `make bench-search`: the readers' search page, common words, place names and rare words, 16 connections (bench/search_bench.py),
 # on the databases bench/run.py made, e.g. BENCH_SIZES=10000,100000,1000000 BENCH_SEARCH_ARGS="--baseline ../newsroom-before".
 bench-search: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk

@@ -1,15 +1,16 @@
-"""`make bench-search`: the readers' search page under load, common and rare words apart.
+"""`make bench-search`: the readers' search page under load, common, place and rare words apart.
 
 For each database (the archive sizes bench/run.py generates, or one named database) this
 1. looks up, in a separate Django process, how many stories each benchmark word matches and
    times the search's own SQL for each word, one statement alone (EXPLAIN ANALYZE, after a
-   warm-up run), the plan of the first common and the first rare word kept in the results,
+   warm-up run), the plan of the first word of each class kept in the results,
 2. starts the search page the way bench/run.py starts its "uncached" server: gunicorn,
    DEBUG off, a SECRET_KEY, bench.settings_uncached (every cache a dummy), 127.0.0.1,
    2 x CPUs + 1 sync workers, then sends it two unmeasured 5 s rounds of rare-word load (each
    worker reads jieba's dictionary on its first search; production does it before forking),
 3. drives /search/?q=<word> with wrk (bench/wrk_report.lua, one word drawn at random per
-   request) for the common words, then for the rare words, and reports p50/p95/p99 of each.
+   request) for the common words, then the place names, then the rare words, and reports
+   p50/p95/p99 of each class.
 
 With --baseline PATH a second server runs the same load from another copy of the project
 (e.g. the last commit, `git archive HEAD | tar -x -C ../newsroom-before`), against the same database,
@@ -24,7 +25,7 @@ Options (command line, or environment when run through `make bench` / `make benc
   --connections / BENCH_SEARCH_CONNECTIONS  open connections, default 16
   --threads / BENCH_THREADS          wrk threads, default 2
   --workers / BENCH_WORKERS          gunicorn workers, default 2 x CPUs + 1
-  --common / --rare                  comma-separated words (defaults below)
+  --common / --places / --rare       comma-separated words (defaults below)
   --baseline PATH[,PATH...]          also measure the project copies at PATH, same load, same run
   --db-prefix / BENCH_DB_PREFIX, BENCH_DATABASE_SERVER, --port / BENCH_SEARCH_PORT (default 8210)
 
@@ -54,6 +55,11 @@ from bench.run import DATA, RESULTS, Server, loadavg, machine, server_environmen
 # stand in summaries and headlines, 量子通信 only in a body, the last one in a handful.
 COMMON_WORDS = ["发展", "推动", "群众", "工作"]
 RARE_WORDS = ["量子通信", "钢城区夜间经济", "平阴县托育服务", "槐荫区文旅局举办论坛"]
+# Between the two: a district or city, what readers of a regional site search for most. Each
+# of the generator's 30 places stands in about one story in thirty (3%): too many matches for
+# the index to hand over cheaply, too few for the newest-first walk to find 100 soon.
+PLACE_WORDS = ["钢城区", "平阴县", "青岛", "槐荫区"]
+CLASSES = ("common", "place", "rare")
 EXPLAIN_RUNS = 5
 PAGE_ROWS = 11  # what the search page asks for: its 10 results and one more (is there a next page)
 
@@ -177,7 +183,7 @@ def prime(server, options):
     worker's first search: each worker reads jieba's dictionary then (1-2 s; production
     loads it once before forking, deploy/gunicorn.conf.py). With 16 connections over 5
     workers every worker gets requests in the first round."""
-    paths = [f"/search/?q={urllib.parse.quote(word)}" for word in options.rare]
+    paths = [f"/search/?q={urllib.parse.quote(word)}" for word in options.words["rare"]]
     for _ in range(2):
         wrk(server.url(""), paths, duration=5, connections=options.connections, threads=options.threads)
 
@@ -195,7 +201,7 @@ def bench_database(database, options, base_env):
     for name, tree in trees.items():
         # The copy's folder name only: a full path would name the folders of the machine it ran on.
         entry["trees"][name] = {"path": "." if tree == REPO else tree.name}
-        explained = run_explain(env, options.common + options.rare, tree, count=not servers)
+        explained = run_explain(env, [w for klass in CLASSES for w in options.words[klass]], tree, count=not servers)
         for word, figures in explained.items():
             if not word.startswith("_") and figures["matches"] is None:  # counted with the first tree
                 figures["matches"] = next(iter(entry["trees"].values()))["statement"][word]["matches"]
@@ -210,8 +216,10 @@ def bench_database(database, options, base_env):
         for server in servers.values():
             server.start()
             prime(server, options)
-        for klass, words in (("common", options.common), ("rare", options.rare)):
-            paths = [f"/search/?q={urllib.parse.quote(word)}" for word in words]
+        for klass in CLASSES:
+            paths = [f"/search/?q={urllib.parse.quote(word)}" for word in options.words[klass]]
+            if not paths:
+                continue
             # Alternate the trees, each after the same warm-up, so both see the same machine.
             for name, server in servers.items():
                 settle({name: server}, options, database)
@@ -258,15 +266,17 @@ def markdown(run):
         f"gunicorn {run['settings']['workers']} sync workers, bench.settings_uncached (DEBUG off, caches off),"
         f" wrk {run['settings']['connections']} connections for {run['settings']['duration_s']} s per class"
         f" after {run['settings']['warmup_s']} s of warm-up; words drawn at random per request.",
-        f"Common: {', '.join(run['words']['common'])}. Rare: {', '.join(run['words']['rare'])}.",
+        " ".join(f"{klass.capitalize()}: {', '.join(run['words'][klass])}." for klass in CLASSES if run["words"].get(klass)),
         "",
         "| database | stories | tree | class | req/s | p50 ms | p95 ms | p99 ms | errors | load |",
         "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for entry in run["databases"]:
         for name, tree in entry["trees"].items():
-            for klass in ("common", "rare"):
-                f = tree.get(klass, {})
+            for klass in CLASSES:
+                if klass not in tree:
+                    continue
+                f = tree[klass]
                 lines.append(
                     f"| {entry['database']} | {entry['stories']:,} | {name} | {klass} | {fmt(f.get('rps'))} |"
                     f" {fmt(f.get('p50_ms'))} | {fmt(f.get('p95_ms'))} | {fmt(f.get('p99_ms'))} | {fmt(f.get('errors'))} |"
@@ -289,7 +299,7 @@ def markdown(run):
     last = run["databases"][-1] if run["databases"] else None
     if last:
         for name, tree in last["trees"].items():
-            for word in (run["words"]["common"][0], run["words"]["rare"][0]):
+            for word in (words[0] for words in run["words"].values() if words):
                 lines += ["", f"Plan at {last['database']}, {name}, {word}:", "", "```",
                           *plan_lines(tree["statement"][word]["plan"]), "```"]
     return "\n".join(lines) + "\n"
@@ -309,6 +319,7 @@ def main():
     parser.add_argument("--threads", type=int, default=int(env("BENCH_THREADS", "2")))
     parser.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))))
     parser.add_argument("--common", default=",".join(COMMON_WORDS))
+    parser.add_argument("--places", default=",".join(PLACE_WORDS))
     parser.add_argument("--rare", default=",".join(RARE_WORDS))
     parser.add_argument("--baseline", default=env("BENCH_SEARCH_BASELINE", ""))
     parser.add_argument("--db-prefix", default=env("BENCH_DB_PREFIX", "newsroom_bench"))
@@ -323,8 +334,8 @@ def main():
         explain([w for w in options.words.split(",") if w], count=options.count)
         return
 
-    options.common = [w for w in options.common.split(",") if w]
-    options.rare = [w for w in options.rare.split(",") if w]
+    options.words = {klass: [w for w in value.split(",") if w]
+                     for klass, value in zip(CLASSES, (options.common, options.places, options.rare))}
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     base_env = server_environment()
@@ -342,7 +353,7 @@ def main():
         "settings": {"duration_s": options.duration, "warmup_s": options.warmup, "connections": options.connections,
                      "threads": options.threads, "workers": options.workers,
                      "gunicorn": "gunicorn, DEBUG off, bench.settings_uncached, PostgreSQL, 127.0.0.1"},
-        "words": {"common": options.common, "rare": options.rare},
+        "words": options.words,
         "databases": [],
     }
     for database in databases:
