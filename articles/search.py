@@ -224,23 +224,27 @@ _HIT_JOINS = """LEFT JOIN articles_section s ON s.id = a.section_id
     LEFT JOIN articles_outlet o ON o.id = a.outlet_id"""
 
 
-_MATCHES = "FROM articles_searchentry e JOIN articles_article a ON a.id = e.article_id"
-
-
 def _live_matches(required, section, since, until):
-    """WHERE (with its parameters) of the live stories matching the tsquery `required`, over _MATCHES.
+    """WHERE (with its parameters) over articles_searchentry e of the live stories matching
+    the tsquery `required`.
 
-    The live test is live_q() (models.py) written out: status, published_at, deleted_at;
+    Each search row carries its story's published_at, status and deleted_at, copied by the
+    database (migration 0021), so the matches are found and ordered without reading the
+    stories. The live test is live_q() (models.py) written out over those copies;
     tests/articles/test_search.py holds the two together."""
     from .models import LIVE_STATUSES
 
     sql = [
         "WHERE e.search_vector @@ to_tsquery('simple', %s)",
-        "AND a.status = ANY(%s) AND a.published_at <= %s AND a.deleted_at IS NULL",
+        "AND e.status = ANY(%s) AND e.published_at <= %s AND e.deleted_at IS NULL",
     ]
     params = [required, list(LIVE_STATUSES), timezone.now()]
-    for condition, value in (("a.section_id = %s", section.pk if section else None),
-                             ("a.published_at >= %s", since), ("a.published_at < %s", until)):
+    for condition, value in (
+        ("EXISTS (SELECT 1 FROM articles_article s WHERE s.id = e.article_id AND s.section_id = %s)",
+         section.pk if section else None),
+        ("e.published_at >= %s", since),
+        ("e.published_at < %s", until),
+    ):
         if value is not None:
             sql.append(f"AND {condition}")
             params.append(value)
@@ -272,8 +276,8 @@ def _search_postgresql(query, section, since, until, using):
     def ranked(start, stop):
         # The vector travels with the newest matches as a pointer: only the ranked ones read it.
         sql = f"""WITH newest AS (
-            SELECT a.id, a.published_at, e.search_vector {_MATCHES} {where}
-            ORDER BY a.published_at DESC, a.id DESC LIMIT %s
+            SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e {where}
+            ORDER BY e.published_at DESC, e.article_id DESC LIMIT %s
         ), ranked AS (
             SELECT id, published_at, {rank} AS rank FROM newest e
             ORDER BY rank DESC, published_at DESC, id DESC OFFSET %s LIMIT %s
@@ -283,8 +287,12 @@ def _search_postgresql(query, section, since, until, using):
         return sql, [*params, SEARCH_CANDIDATES, *rank_params, start, stop - start]
 
     def newest(start, stop):
-        sql = f"""SELECT {_HIT_COLUMNS} {_MATCHES} {_HIT_JOINS} {where}
-        ORDER BY a.published_at DESC, a.id DESC OFFSET %s LIMIT %s"""
+        sql = f"""WITH older AS (
+            SELECT e.article_id AS id, e.published_at FROM articles_searchentry e {where}
+            ORDER BY e.published_at DESC, e.article_id DESC OFFSET %s LIMIT %s
+        )
+        SELECT {_HIT_COLUMNS} FROM older m JOIN articles_article a ON a.id = m.id {_HIT_JOINS}
+        ORDER BY m.published_at DESC, m.id DESC"""
         return sql, [*params, start, stop - start]
 
     return RankedMatches(ranked, newest, SEARCH_CANDIDATES, using)

@@ -258,9 +258,14 @@ class SearchTable(Table):
     binary form, which PostgreSQL reads several times faster than the same vector as text.
 
     A row is (article_id, headline_terms, summary_terms, body_terms, search_vector), the
-    terms as their space-separated text and the vector from search_vector_binary()."""
+    terms as their space-separated text and the vector from search_vector_binary(), then the
+    story's published_at, status and deleted_at. Those three are the database's own copies
+    (migration 0021), which its triggers write for any other insert; COPY here runs with
+    triggers off (row_checks_skipped), so it writes them itself."""
 
     COLUMNS = ["article_id", "headline_terms", "summary_terms", "body_terms", "search_vector"]
+    COPIED = ["published_at", "status", "deleted_at"]
+    EPOCH = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)  # PostgreSQL's binary timestamps count from here
     HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
     TRAILER = struct.pack(">h", -1)
 
@@ -275,16 +280,27 @@ class SearchTable(Table):
     def encode(self, rows):
         pack = struct.pack
         out = []
-        for article_id, headline, summary, body, vector in rows:
+        timestamp = self.timestamp
+        for article_id, headline, summary, body, vector, published_at, status, deleted_at in rows:
             headline, summary, body = headline.encode(), summary.encode(), body.encode()
-            out.append(pack(">hiq", 5, 8, article_id))
+            out.append(pack(">hiq", 8, 8, article_id))
             for value in (headline, summary, body, vector):
                 out.append(pack(">i", len(value)))
                 out.append(value)
+            status = status.encode()
+            out += [timestamp(published_at), pack(">i", len(status)), status, timestamp(deleted_at)]
         return b"".join(out)
 
+    @classmethod
+    def timestamp(cls, when):
+        """A timestamptz field of binary COPY: microseconds since 2000-01-01 UTC, or NULL."""
+        if when is None:
+            return struct.pack(">i", -1)
+        delta = when - cls.EPOCH
+        return struct.pack(">iq", 8, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
     def copy(self, cursor, payloads):
-        columns = ", ".join(connection.ops.quote_name(name) for name in self.COLUMNS)
+        columns = ", ".join(connection.ops.quote_name(name) for name in self.COLUMNS + self.COPIED)
         table = connection.ops.quote_name(self.model._meta.db_table)
         cursor.copy_expert(
             f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)",
@@ -332,12 +348,14 @@ class Segmenter:
 
     def entry(self, row, names, captions):
         """The SearchEntry row of one generated story (its body holds only <p> and <strong>):
-        (article_id, headline, summary and body terms, the tsvector or None)."""
+        (article_id, headline, summary and body terms, the tsvector or None, published_at,
+        status, deleted_at)."""
         headline = self.terms(row["kicker"], row["headline"], row["subtitle"])
         summary = self.terms(row["summary"], row["author_line"], *names, *captions)
         body = self.terms(_TAGS.sub("", row["body"]))
         vector = self.vector(headline, summary, body) if self.vector else None
-        return (row["id"], joined_terms(headline), joined_terms(summary), joined_terms(body), vector)
+        return (row["id"], joined_terms(headline), joined_terms(summary), joined_terms(body), vector,
+                row["published_at"], row["status"], row.get("deleted_at"))
 
 
 def make_picture(number):

@@ -206,6 +206,37 @@ def test_a_story_in_the_trash_is_not_found_and_a_scheduled_one_is_found_from_its
     assert result_ids(client, q="泉水节")[0] == [later.pk, live.pk]
 
 
+def test_search_follows_every_step_of_a_story_on_and_off_the_site(client, settings):
+    """Signing off for a later time, that time coming, 撤稿 and a new publication time each
+    show in the results at once, whether the desk's steps or a bulk update wrote them (the
+    trash: the test above)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from editorial import workflow
+
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
+    people = factories.desk()
+    older = factories.published_story(headline="趵突泉灯会", published_at=timezone.now() - timedelta(days=2))
+    story = factories.draft(headline="趵突泉灯会开幕", created_by=people["writer"])
+    assert result_ids(client, q="趵突泉")[0] == [older.pk]
+
+    factories.publish(story, people, publish_at=timezone.now() + timedelta(hours=1))
+    assert result_ids(client, q="趵突泉")[0] == [older.pk]  # signed off for later: not yet
+    Article.objects.filter(pk=story.pk).update(published_at=timezone.now() - timedelta(minutes=1))
+    assert result_ids(client, q="趵突泉")[0] == [story.pk, older.pk]  # its time has come
+
+    workflow.withdraw(Article.objects.get(pk=story.pk), actor=people["chief"], reason="核实有误")
+    assert result_ids(client, q="趵突泉")[0] == [older.pk]
+
+
+    # An older publication time moves a story down among matches of equal relevance.
+    newer = factories.published_story(headline="趵突泉灯会")
+    assert result_ids(client, q="趵突泉灯会")[0] == [newer.pk, older.pk]
+    Article.objects.filter(pk=newer.pk).update(published_at=timezone.now() - timedelta(days=3))
+    assert result_ids(client, q="趵突泉灯会")[0] == [older.pk, newer.pk]
+
 def test_full_width_letters_and_digits_match_their_half_width_forms_both_ways(client):
     wide = story("５Ｇ基站开通", "<p>全市新建ＡＩ算力中心，投资２０亿元。</p>")
     narrow = story("5G网络覆盖乡村", "<p>AI应用落地，20个村接入。</p>")

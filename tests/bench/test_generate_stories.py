@@ -155,6 +155,7 @@ def test_generated_stories_are_found_by_the_readers_search(method):
     written = search_rows()
     assert len(written) == 150
     assert all(row[3] for row in written.values()) == (connection.vendor == "postgresql")
+    assert stale_search_copies() == 0
     for article in Article.objects.filter(import_key__startswith="gen:").order_by("pk")[:25]:
         index_article(article)
     saved = search_rows()
@@ -177,11 +178,25 @@ def test_worker_processes_draw_the_same_archive_with_the_same_search_rows(client
     generate(300, "--batch-size", "250", "--workers", "2")
     assert snapshot() == first
     assert sorted(search_rows().values()) == sorted(first_search.values())
+    assert stale_search_copies() == 0
     story = Article.objects.published().filter(import_key__startswith="gen:").order_by("-published_at").first()
     page = client.get("/search/", {"q": story.headline})
     assert story.get_absolute_url() in page.content.decode()
     if connection.vendor == "postgresql":
         assert pending_search_index_entries() == 0
+
+
+def stale_search_copies():
+    """Search rows whose copies of their story's published_at, status and deleted_at (kept by
+    PostgreSQL, migration 0021) differ from the story's own."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM articles_searchentry e JOIN articles_article a ON a.id = e.article_id
+            WHERE (e.published_at, e.status, e.deleted_at) IS DISTINCT FROM (a.published_at, a.status, a.deleted_at)"""
+        )
+        return cursor.fetchone()[0]
 
 
 def pending_search_index_entries():
