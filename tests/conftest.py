@@ -5,6 +5,20 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
 import pytest  # noqa: E402
 
+_lines_from_workers = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under pytest-xdist, lines a worker wants in the summary (how long the streaming replica
+    took to make) come back with its results; they are printed here, by the main process."""
+    _lines_from_workers.extend(getattr(node, "workeroutput", {}).get("summary_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _lines_from_workers:
+        terminalreporter.write_line(line)
+
 
 @pytest.fixture(autouse=True)
 def _test_storage(settings, tmp_path_factory):

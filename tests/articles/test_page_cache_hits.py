@@ -21,6 +21,7 @@ from delivery.cache import cached_page
 from articles.models import Article
 from editorial import workflow
 from tests import factories
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -298,9 +299,7 @@ def redis_cache(settings, tmp_path):
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed (CI installs and runs it)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,

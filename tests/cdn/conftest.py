@@ -1,19 +1,14 @@
 """A cache server / CDN API on 127.0.0.1 that records what the newsroom tells it."""
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.ports import free_port
+
 PUBLIC = "https://news.example.cn"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Recorder:

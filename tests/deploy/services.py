@@ -12,15 +12,11 @@ from pathlib import Path
 
 import redis
 
+from tests.ports import free_port
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port, *, timeout=15.0, process=None, log=None):

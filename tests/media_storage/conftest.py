@@ -20,15 +20,10 @@ from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
 from newsroom.media_storage import apply_s3_media
+from tests.ports import free_port
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "newsroom-tests", "AWS_SECRET_ACCESS_KEY": "not-a-secret"}
 REGION = "us-east-1"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def public_read_policy(bucket):

@@ -20,12 +20,14 @@ middleware that DATABASE_REPLICA_URLS would. Tests need committed data and the a
 `django_db(transaction=True, databases=["default", "replica1"])`.
 
 The copy is of the whole cluster, so its time grows with whatever else the server holds
-(benchmark databases); the time taken is printed at the end of the run.
+(benchmark databases); the time taken is printed at the end of the run. Under pytest-xdist the
+tests that need it all run on one worker (xdist_group in test_read_replicas.py), so it is made
+once; the copy holds every worker's test database, and `replica1` names that worker's own
+(pytest-django adds _gw0, _gw1... to the name).
 """
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,23 +35,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 ALIAS = "replica1"
 HBA_LINE = "host replication postgres 127.0.0.1/32 trust"
 _timings = {}
 
 
+def _summary():
+    return (
+        "streaming replica for tests/replicas: base backup {backup:.1f} s, start and catch-up {start:.1f} s "
+        "(cluster copied: {size})".format(**_timings)
+    )
+
+
 def pytest_terminal_summary(terminalreporter):
     if _timings:
-        terminalreporter.write_line(
-            "streaming replica for tests/replicas: base backup {backup:.1f} s, start and catch-up {start:.1f} s "
-            "(cluster copied: {size})".format(**_timings)
-        )
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        terminalreporter.write_line(_summary())
 
 
 class StreamingReplica:
@@ -60,7 +62,7 @@ class StreamingReplica:
         self.folder = folder
         self.data = folder / "data"
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.name = f"newsroom_test_replica_{os.getpid()}"
 
     # --- running PostgreSQL programs --------------------------------------------------
@@ -272,7 +274,7 @@ def _bindir(primary_version_num):
 
 
 @pytest.fixture(scope="session")
-def streaming_replica(django_db_setup):
+def streaming_replica(django_db_setup, request):
     from django.db import connections
 
     primary = connections["default"].settings_dict
@@ -289,6 +291,10 @@ def streaming_replica(django_db_setup):
         version = replica.primary_sql("SHOW server_version_num")[0][0]
         replica.bindir = _bindir(version)
         replica.create()
+        # Under xdist this runs in a worker, whose terminal nobody sees: the line goes back to
+        # the main process with the worker's results (tests/conftest.py prints it).
+        if hasattr(request.config, "workeroutput"):
+            request.config.workeroutput.setdefault("summary_lines", []).append(_summary())
         yield replica
     finally:
         replica.destroy()

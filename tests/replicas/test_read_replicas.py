@@ -27,7 +27,12 @@ from newsroom import db_router
 
 from .conftest import ALIAS
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", ALIAS])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", ALIAS]),
+    # One worker runs them all: each worker that needs the replica copies the whole cluster
+    # (benchmark databases included), which is slow and doubles the disk used.
+    pytest.mark.xdist_group("streaming-replica"),
+]
 
 
 @pytest.fixture(autouse=True)
