@@ -107,12 +107,18 @@ def normalize(text):
     headline, summary and body). Those characters are mapped here with str.replace, and only
     text that still is not NFKC after that is normalised in full: the same result, since
     each replacement is the character's own NFKC mapping (tests/articles/test_search.py)."""
-    text = text or ""
+    return _normalized(text or "")[0]
+
+
+def _normalized(text):
+    """normalize(text), and whether each of its characters stands in place of the character
+    at the same position in `text` (full-width to half-width and lower case only)."""
     for char in set(_FULL_WIDTH.findall(text)):
         text = text.replace(char, _HALF_WIDTH[char])
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return text.lower()
+        return unicodedata.normalize("NFKC", text).lower(), False
+    lowered = text.lower()  # character by character: the same length means one for one
+    return lowered, len(lowered) == len(text)
 
 
 def _bigrams(run):
@@ -564,17 +570,46 @@ def vector_follows_terms(sender, instance, raw=False, using=None, **kwargs):
         )
 
 
+def _normalized_with_sources(text):
+    """normalize(text), and for each of its characters the position in `text` it came from
+    (None when it is the same position: full-width to half-width and lower case).
+
+    NFKC can change the length (㍿ is 株式会社, ﬁ is fi, a letter and its combining accent are
+    one), so that matches found in the normalised text, where the query's words are, can be
+    marked in the text as written. Then each character is normalised on its own, which keeps
+    every character's origin (and leaves a letter apart from its combining accent)."""
+    lowered, in_place = _normalized(text)
+    if in_place:
+        return lowered, None
+    parts = [normalize(char) for char in text]
+    return "".join(parts), [i for i, part in enumerate(parts) for _ in part]
+
+
+def _marked_spans(text, needles):
+    """Where each needle (normalised) stands in `text` (as written), first to last, longest
+    needle first where two start together."""
+    lowered, sources = _normalized_with_sources(text)
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
+    for match in pattern.finditer(lowered):
+        start, end = match.span()
+        yield (start, end) if sources is None else (sources[start], sources[end - 1] + 1)
+
+
 def highlight(text, needles):
-    """`text` HTML-escaped with every needle wrapped in <mark>."""
+    """`text` HTML-escaped with every needle wrapped in <mark>.
+
+    Needles are normalised (normalize()); they are found in the text's normalised form and
+    marked on the text as written, so a query for ai marks ＡＩ, and 株式会社 marks ㍿."""
     text = text or ""
     if not needles:
         return html.escape(text)
-    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE)
     out, last = [], 0
-    for match in pattern.finditer(text):
-        out.append(html.escape(text[last : match.start()]))
-        out.append(f"<mark>{html.escape(text[match.start() : match.end()])}</mark>")
-        last = match.end()
+    for start, end in _marked_spans(text, needles):
+        if start < last:  # two normalised characters from one written one, already marked
+            continue
+        out.append(html.escape(text[last:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        last = end
     out.append(html.escape(text[last:]))
     return mark_safe("".join(out))
 
@@ -593,11 +628,13 @@ def snippet(article, query):
     for part in ("summary", "body"):
         source = article.summary if part == "summary" else strip_tags(article.body or "")
         source = " ".join((source or "").split())
-        lowered = normalize(source)
+        lowered, sources = _normalized_with_sources(source)
         needles = _needles_in(lowered, query)
         if not needles:
             continue
         first = min(lowered.find(n) for n in needles)
+        if sources is not None:
+            first = sources[first]
         start = max(0, first - SNIPPET_CHARS // 3)
         passage = source[start : start + SNIPPET_CHARS]
         prefix = "…" if start else ""

@@ -1,5 +1,6 @@
 """Readers search in Chinese: the seed story is found by its words, best match first."""
 
+import html as html_module
 import unicodedata
 from datetime import datetime
 from io import StringIO
@@ -245,7 +246,38 @@ def test_full_width_letters_and_digits_match_their_half_width_forms_both_ways(cl
         assert set(ids) == {wide.pk, narrow.pk}, query
     ids, html = result_ids(client, q="ai算力")
     assert ids == [wide.pk]
-    assert "ＡＩ<mark>算力</mark>中心，投资２０亿元" in html  # the text as written, punctuation too
+    # Marked as written, Latin and Chinese each its own mark; the punctuation unchanged.
+    assert "全市新建<mark>ＡＩ</mark><mark>算力</mark>中心，投资２０亿元" in html
+    ids, html = result_ids(client, q="５ｇ")
+    assert "<mark>５Ｇ</mark>基站开通" in html and "<mark>5G</mark>网络覆盖乡村" in html
+
+
+def test_a_match_is_marked_where_nfkc_changes_the_length_of_the_text(client):
+    """㍿ is 株式会社 to the search, ﬁ is fi: the written character is marked, and the text
+    around it keeps its place."""
+    found = story("㍿丰田来济南设厂", "<p>新厂采用ﬁber光纤网络，年产汽车二十万辆。</p>")
+    ids, html = result_ids(client, q="株式会社")
+    assert ids == [found.pk]
+    assert "<mark>㍿</mark>丰田来济南设厂" in html
+    ids, html = result_ids(client, q="fiber光纤")
+    assert ids == [found.pk]
+    assert "新厂采用<mark>ﬁber</mark><mark>光纤</mark>网络，年产汽车二十万辆" in html
+
+
+@given(text=st.text(alphabet=st.sampled_from("ＡａＢb５5ﬁ㍿株式会社书记论坛，。<&　\u0301"), max_size=40), needle=st.sampled_from(["a", "b5", "fi", "株式", "书记", "<&", "a\u0301"]))
+@hypothesis_settings(max_examples=300, deadline=None, database=None)
+def test_highlighting_keeps_the_text_as_written_and_marks_what_the_search_matched(text, needle):
+    needle = search_engine.normalize(needle)  # as the query gives it
+    marked = str(search_engine.highlight(text, [needle]))
+    assert marked.replace("<mark>", "").replace("</mark>", "") == html_module.escape(text)
+    if needle in search_engine.normalize(text) and "\u0301" not in text:
+        assert "<mark>" in marked  # a letter and its accent are one to NFKC, apart when marking
+    for part in marked.split("<mark>")[1:]:
+        written = html_module.unescape(part.split("</mark>", 1)[0])
+        # What is marked holds the needle, or is one written character the needle comes from.
+        assert needle in search_engine.normalize(written) or (
+            len(written) == 1 and set(needle) & set(search_engine.normalize(written))
+        )
 
 
 # Text as the results page meets it: Chinese with full-width punctuation, letters and digits,
