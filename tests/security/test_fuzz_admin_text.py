@@ -32,7 +32,7 @@ from articles.models import Article
 from delivery import registry
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 EXAMPLES = 120
 

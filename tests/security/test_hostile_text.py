@@ -193,6 +193,7 @@ class Surfaces:
         return root
 
 
+@pytest.mark.slow
 def test_payloads_typed_into_the_admin_stay_inert_everywhere(client, people, hostile):
     """Public pages, lists, search, feeds, sitemaps, JSON-LD, the desk's lists, change pages,
     versions, comparisons, previews, share links and mail: no payload can run anywhere."""
