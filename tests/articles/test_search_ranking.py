@@ -142,3 +142,44 @@ def test_the_page_across_the_end_of_the_window_asks_for_older_matches_only_when_
     # 11 matches: the 10 newest ranked, then one more statement for the 11th (is there a next page)
     assert searches() == ([newest.pk] + [s.pk for s in reversed(stories)], 2)
     assert searches(page=2) == ([oldest.pk], 1)
+
+
+@pytest.fixture
+def fresh_term_statistics():
+    engine.forget_term_statistics()
+    yield
+    engine.forget_term_statistics()  # the ANALYZE below is rolled back with the test
+
+
+def test_a_term_in_most_stories_is_tested_on_the_newest_matches_and_the_same_stories_are_found(
+    client, monkeypatch, settings, fresh_term_statistics
+):
+    """经济 stands in most stories, so the index is asked for 夜间经济's other bigrams and each
+    story it finds is tested for 经济 itself: the pages list the same stories as when the index
+    is asked for every bigram, and a story with 夜间 and 间经 but no 经济 is never among them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the GIN index and its statistics are PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
+    monkeypatch.setattr(engine, "SEARCH_CANDIDATES", 3)
+    for n in range(30):  # 经济 in most stories; 夜间 and 间经 in fewer than a quarter
+        factories.published_story(headline=f"经济简讯{n}", body="<p>全市经济运行平稳。</p>", published_at=at(n))
+    matches = [
+        factories.published_story(headline=headline, body="<p>夜间经济带动消费。</p>", published_at=at(20 + n))
+        for n, headline in enumerate(["夜市开张", "夜间经济活跃", "商圈简讯", "夜间经济论坛", "步行街简讯"])
+    ]
+    factories.published_story(headline="商户夜间经营", body="<p>夜间经营延长至凌晨。</p>", published_at=at(40))
+    factories.published_story(headline="夜间巡逻", body="<p>民警夜间巡逻，经济平稳。</p>", published_at=at(41))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_searchentry")
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = [found(client, "夜间经济", page=page) for page in (1, 2)]
+    statement = next(q["sql"] for q in queries.captured_queries if "@@" in q["sql"])
+    assert "to_tsquery('simple', '''夜间'' & ''间经''')" in statement  # the index: no 经济
+
+    monkeypatch.setattr(engine, "FREQUENT_TERM_SHARE", 2.0)  # the index asked for every bigram
+    assert pages == [found(client, "夜间经济", page=page) for page in (1, 2)]
+    # The 3 newest ranked (a headline match first), then the older ones newest first.
+    assert pages == [[matches[3].pk, matches[4].pk, matches[2].pk, matches[1].pk, matches[0].pk], []]
