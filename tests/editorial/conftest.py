@@ -1,15 +1,32 @@
 """The newsroom as the workflow tests meet it: one account per role, stories in every status."""
 
+import os
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from articles.models import Article
 from editorial import workflow
 from editorial.roles import CHIEF_EDITOR, FIRST_REVIEWER, GROUP_NAMES, REPORTER, RESPONSIBLE_EDITOR
+
+
+
+def demo_desk(stories, *args):
+    """The demo site with `stories` generated stories, for tests of the desk's own pages.
+
+    Their deliveries (read model, static files, CDN) are queued and never run: in a test that
+    commits, each story's would render some twenty public pages, two minutes for 150 stories,
+    and these tests read none of them (tests/delivery covers delivering the demo's changes)."""
+    with open(os.devnull, "w") as quiet:
+        call_command("setup_demo", stdout=quiet)
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+            call_command("generate_demo_stories", stories, *args, stdout=quiet)
+
 
 STATES = ["draft", "first_review", "final_review", "scheduled", "published", "withdrawn"]
 PEOPLE = ["writer", "other_reporter", "reviewer", "editor", "chief", "outsider"]

@@ -20,6 +20,7 @@ from articles.models import Article
 from editorial import workflow
 from editorial.models import ReviewEvent
 
+from .conftest import demo_desk
 from .test_browser import _login, browser_page  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,8 +81,7 @@ def test_the_first_review_editor_sees_the_overdue_queue_first(live_server, brows
 
 
 def test_the_chief_reads_time_to_publish_per_desk_on_the_demo_site(live_server, browser_page):  # noqa: F811
-    call_command("setup_demo", stdout=StringIO())
-    call_command("generate_demo_stories", 150, "--photos", "3", stdout=StringIO())
+    demo_desk(150, "--photos", "3")
     page, base = browser_page, live_server.url
 
     _login(page, base, "chief")

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from articles.models import Article
 from editorial.models import ProofreadingRecord
 
+from .conftest import demo_desk
 from .test_browser import _login, browser_page  # noqa: F401  (browser_page: the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,8 +29,7 @@ def _shot(target, name, **options):
 
 
 def test_the_desk_records_proofreading_and_the_chief_reads_the_error_rate_chart(live_server, browser_page):
-    call_command("setup_demo", stdout=open(os.devnull, "w"))
-    call_command("generate_demo_stories", 150, stdout=open(os.devnull, "w"))
+    demo_desk(150)
     page, base = browser_page, live_server.url
     story = Article.objects.get(status=Article.Status.FIRST_REVIEW)
 
