@@ -284,35 +284,36 @@ def _search_postgresql(query, section, since, until, using):
     if query.ranking:
         rank += " + 2 * ts_rank(e.search_vector, to_tsquery('simple', %s))"
         rank_params.append(_tsquery(query.ranking, "|"))
+    # The newest matches, the ranked window. The vector travels with them as a pointer: only
+    # the ranked ones read it.
     selective = _selective_terms(query.required, using)
-
-    def ranked(start, stop):
-        # The vector travels with the newest matches as a pointer: only the ranked ones read it.
-        if selective == query.required:
-            newest = f"""SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e {where}
+    if selective == query.required:
+        window = f"""SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e {where}
             ORDER BY e.published_at DESC, e.article_id DESC LIMIT %s"""
-            newest_params = [*params, SEARCH_CANDIDATES]
-        else:
-            # The index finds the stories with the selective terms; newest first, each is then
-            # read for the frequent ones until the window is full. OFFSET 0 keeps PostgreSQL from
-            # taking the outer test into the index scan, where it would cost what it saves.
-            selective_where, selective_params = _live_matches(_tsquery(selective, "&"), section, since, until)
-            newest = f"""SELECT id, published_at, search_vector FROM (
+        window_params = params
+    else:
+        # The index finds the stories with the selective terms; newest first, each is then
+        # read for the frequent ones until the window is full. OFFSET 0 keeps PostgreSQL from
+        # taking the outer test into the index scan, where it would cost what it saves.
+        selective_where, selective_params = _live_matches(_tsquery(selective, "&"), section, since, until)
+        window = f"""SELECT id, published_at, search_vector FROM (
                 SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e
                 {selective_where}
                 ORDER BY e.published_at DESC, e.article_id DESC OFFSET 0
             ) candidate WHERE search_vector @@ to_tsquery('simple', %s)
             ORDER BY published_at DESC, id DESC LIMIT %s"""
-            newest_params = [*selective_params, required, SEARCH_CANDIDATES]
+        window_params = [*selective_params, required]
+
+    def ranked(start, stop):
         sql = f"""WITH newest AS (
-            {newest}
+            {window}
         ), ranked AS (
             SELECT id, published_at, {rank} AS rank FROM newest e
             ORDER BY rank DESC, published_at DESC, id DESC OFFSET %s LIMIT %s
         )
         SELECT {_HIT_COLUMNS} FROM ranked r JOIN articles_article a ON a.id = r.id {_HIT_JOINS}
         ORDER BY r.rank DESC, r.published_at DESC, r.id DESC"""
-        return sql, [*newest_params, *rank_params, start, stop - start]
+        return sql, [*window_params, SEARCH_CANDIDATES, *rank_params, start, stop - start]
 
     def newest(start, stop):
         sql = f"""WITH older AS (
@@ -648,14 +649,35 @@ def _normalized_with_sources(text):
     """normalize(text), and for each of its characters the position in `text` it came from
     (None when it is the same position: full-width to half-width and lower case).
 
-    NFKC can change the length (㍿ is 株式会社, ﬁ is fi, a letter and its combining accent are
+    NFKC can change the length (㍿ is 株式会社, ℃ is °c, a letter and its combining accent are
     one), so that matches found in the normalised text, where the query's words are, can be
-    marked in the text as written. Then each character is normalised on its own, which keeps
-    every character's origin (and leaves a letter apart from its combining accent)."""
+    marked in the text as written. The characters NFKC lengthens are set aside and put back
+    with their own normalised form; the rest keeps its length and place. Where it still
+    does not (combining accents), each character is normalised on its own, which leaves a
+    letter apart from its accent. A Python call per character of a 2,000-character body with
+    32℃ in it cost 2.6 ms, for each result whose summary has no match; this costs about 0.2."""
     lowered, in_place = _normalized(text)
     if in_place:
         return lowered, None
-    parts = [normalize(char) for char in text]
+    one_by_one = {char: unicodedata.normalize("NFKC", char).lower() for char in set(text)}
+    longer = {char: form for char, form in one_by_one.items() if len(form) != 1}
+    if longer:
+        pattern = re.compile("[" + "".join(map(re.escape, longer)) + "]")
+        # U+E000 (private use) keeps its own place: NFKC leaves it alone.
+        rest = normalize(pattern.sub("\ue000", text))
+        if len(rest) == len(text):
+            parts, sources, last = [], [], 0
+            for match in pattern.finditer(text):
+                at = match.start()
+                form = longer[text[at]]
+                parts += [rest[last:at], form]
+                sources.extend(range(last, at))
+                sources.extend([at] * len(form))
+                last = at + 1
+            parts.append(rest[last:])
+            sources.extend(range(last, len(text)))
+            return "".join(parts), sources
+    parts = [one_by_one[char] for char in text]
     return "".join(parts), [i for i, part in enumerate(parts) for _ in part]
 
 
