@@ -20,26 +20,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
 
 
-def _django_group(item):
-    """pytest-django's order: 0 rolls back, 1 commits for real (and empties every table after
-    it), 2 uses no database. The same test pytest-django makes (pytest_django.plugin)."""
-    from django.test import TestCase, TransactionTestCase
-    from pytest_django.plugin import validate_django_db
-
-    cls = getattr(item, "cls", None)
-    if cls and issubclass(cls, TransactionTestCase):
-        return 1 if not issubclass(cls, TestCase) else 0
-    fixtures = set(getattr(item, "fixturenames", ()))
-    marker = item.get_closest_marker("django_db")
-    commits = bool({"transactional_db", "live_server"} & fixtures)
-    if marker:
-        transaction, reset_sequences, *_ = validate_django_db(marker)
-        commits = commits or transaction or reset_sequences
-    if commits:
-        return 1
-    return 0 if marker or "db" in fixtures else 2
-
-
 def _runs_long(item):
     """Marked slow, a browser test, or the read-replica group (one copy of the PostgreSQL
     cluster): each a minute or more on two cores."""
@@ -49,16 +29,18 @@ def _runs_long(item):
     return bool(group and group.args and group.args[0] == "streaming-replica")
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(items):
     """The longest tests first within each of pytest-django's groups.
 
     pytest-django runs the tests that roll back first, then those that commit, since a test
     that commits empties every table after it, the rows data migrations wrote too (the review
-    deadlines, for one), which tests that roll back may read. That order stays. Within each
-    group the long tests go first: pytest-xdist hands tests out in this order, and a long one
-    left to the end keeps one worker busy for minutes while the other has nothing to do."""
-    items.sort(key=lambda item: (_django_group(item), not _runs_long(item)))
+    deadlines, for one), which tests that roll back may read. That order stays: the long tests
+    are put first here, before pytest-django's sort, which keeps the order within its groups.
+    pytest-xdist hands tests out in this order, and a long one left to the end keeps one worker
+    busy for minutes while the other has nothing to do."""
+    items.sort(key=lambda item: not _runs_long(item))
+    return (yield)
 
 
 @pytest.fixture(autouse=True)

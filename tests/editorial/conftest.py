@@ -15,7 +15,6 @@ from editorial import workflow
 from editorial.roles import CHIEF_EDITOR, FIRST_REVIEWER, GROUP_NAMES, REPORTER, RESPONSIBLE_EDITOR
 
 
-
 def demo_desk(stories, *args):
     """The demo site with `stories` generated stories, for tests of the desk's own pages.
 
