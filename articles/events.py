@@ -18,12 +18,22 @@ a CDN) it defers until the commit (``transaction.on_commit``, or a task).
 
 Events are plain values that survive a trip through JSON (``as_dict`` / ``from_dict``), so a
 task can carry them to a worker.
+
+Many changes at once (an import, the demo generator, a bulk action in the admin, several
+scheduled stories whose time came together) are announced inside ``together()``: one
+transaction, in which every subscriber still hears of each event as it happens, except those
+whose work is per commit rather than per story (delivery: a subscriber with a ``together``
+attribute). Those hear of all the block's events once, at its end, still inside the
+transaction, and refresh the home page once instead of once per story.
 """
 
+import contextvars
 import functools
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -163,8 +173,52 @@ def _forget_subscribers(setting, **kwargs):
         subscribers.cache_clear()
 
 
+# The events of the innermost open `together()` block, in order; None outside any.
+_gathered = contextvars.ContextVar("newsroom_events_together", default=None)
+
+
+def _hears_together(subscriber):
+    return callable(getattr(subscriber, "together", None))
+
+
 def announce(event):
-    """Tell every subscriber about `event`, inside the transaction that made the change."""
+    """Tell every subscriber about `event`, inside the transaction that made the change (inside
+    ``together()``, those that hear together are told at the end of the block)."""
+    gathered = _gathered.get()
     for subscriber in subscribers():
-        subscriber(event)
+        if gathered is None or not _hears_together(subscriber):
+            subscriber(event)
+    if gathered is not None:
+        gathered.append(event)
     return event
+
+
+@contextmanager
+def together():
+    """Make the changes announced inside one transaction, heard as one by the subscribers whose
+    work is per commit: they get every event of the block in one call (``subscriber.together``,
+    in the order announced), at its end and inside the transaction, so that what they write
+    (delivery's task row) still commits or rolls back with the changes.
+
+    A block inside another joins it: the outermost block's end tells. An exception leaving the
+    block rolls the transaction back and tells nobody. An event announced in a savepoint that
+    was rolled back inside the block is still told: refreshing the pages of a change that did
+    not happen rewrites them as they are, which costs time but shows nothing wrong."""
+    if _gathered.get() is not None:
+        with transaction.atomic():
+            yield
+        return
+    gathered = []
+    token = _gathered.set(gathered)
+    try:
+        with transaction.atomic():
+            yield
+            _gathered.reset(token)  # what the subscribers announce themselves is told at once
+            token = None
+            if gathered:
+                for subscriber in subscribers():
+                    if _hears_together(subscriber):
+                        subscriber.together(tuple(gathered))
+    finally:
+        if token is not None:
+            _gathered.reset(token)

@@ -59,7 +59,8 @@ class _Batch:
         return bool(self.urls or self.keys)
 
 
-def _reason(reasons):
+def summary(reasons):
+    """What a purge of several changes says it is for: the first three, and how many more."""
     if len(reasons) <= 3:
         return ", ".join(reasons)
     return ", ".join(reasons[:3]) + f" and {len(reasons) - 3} more"
@@ -98,12 +99,12 @@ def _flush():
     _local.batch, _local.depth, _local.by_request = None, 0, False
     if gathered:
         try:
-            send(gathered.urls, gathered.keys, reason=_reason(gathered.reasons))
+            send(gathered.urls, gathered.keys, reason=summary(gathered.reasons))
         except Exception:
             # The change is committed and the response may be out: say what could not be handled.
             logger.exception(
                 "purge LOST unless repeated by hand: %s; urls=%s keys=%s",
-                _reason(gathered.reasons), sorted(gathered.urls), sorted(gathered.keys),
+                summary(gathered.reasons), sorted(gathered.urls), sorted(gathered.keys),
             )
 
 
@@ -248,7 +249,7 @@ def _retry_round(rows):
     for target, group in by_target.items():
         urls = sorted({url for row in group for url in row.urls})
         keys = sorted({key for row in group for key in row.keys})
-        reason = _reason([f"#{row.pk} {row.reason}" for row in group])
+        reason = summary([f"#{row.pk} {row.reason}" for row in group])
         try:
             requests, seconds = _deliver(backend, target, urls, keys, cfg)
         except PurgeFailed as error:

@@ -2,7 +2,7 @@
 
 Rewriting static files and asking the CDN to purge take longer than an editor should wait
 for the sign-off page, and must survive a crash of the web process. So the subscriber
-(delivery.subscribers) does not do them itself: it enqueues `deliver_change` with the event,
+(delivery.subscribers) does not do them itself: it enqueues `deliver_changes` with the events,
 and a worker (``manage.py db_worker``, started by ``make run`` and by
 deploy/systemd/newsroom-worker.service) does them shortly after.
 
@@ -20,14 +20,24 @@ from django_tasks_db import DatabaseBackend
 
 
 @task
-def deliver_change(event):
-    """Rewrite the static files and purge the CDN addresses of one committed change.
+def deliver_changes(changes):
+    """Render into the read model, rewrite the static files of and purge the CDN addresses of
+    the pages showing changes committed together.
 
-    `event` is an event of articles.events as a dict (``as_dict()``): a task's arguments
+    `changes` are events of articles.events as dicts (``as_dict()``): a task's arguments
     travel as JSON."""
     from delivery.subscribers import deliver  # the subscriber module enqueues this task
 
-    deliver(event)
+    deliver(changes)
+
+
+@task
+def deliver_change(event):
+    """One change: what the queue held before changes were delivered together. Kept so that
+    the rows written by the previous release still run after an upgrade."""
+    from delivery.subscribers import deliver
+
+    deliver([event])
 
 
 # Wide refreshes wait behind every change's own delivery, and are cut in chunks so that a

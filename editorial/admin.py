@@ -27,6 +27,7 @@ from .revisions import display_name
 from .shared import announce_shared_change, stories_printing, stories_tagged
 from .widgets import ChosenPickersAdminMixin, with_chosen_pickers
 
+from articles.events import together
 from articles.models import (
     Article,
     ArticleImage,
@@ -88,8 +89,8 @@ class AnnouncesSharedChange:
         announce_shared_change(self.shared_kind, pk, what="delete", story_ids=stories, slugs=slugs)
 
     def delete_queryset(self, request, queryset):
-        # One by one, so that each deletion is announced with what printed it.
-        with transaction.atomic():
+        # One by one, so that each deletion is announced with what printed it; delivered together.
+        with together():
             for obj in queryset:
                 self.delete_model(request, obj)
 
@@ -372,15 +373,19 @@ class TrashFilter(admin.SimpleListFilter):
 
 
 def _run_step(modeladmin, request, queryset, step, *, done_message=None, **kwargs):
-    """Apply one workflow step to each selected story; report what was refused and why."""
+    """Apply one workflow step to each selected story; report what was refused and why.
+
+    The steps that go through commit together and are delivered together (the home page and
+    the lists they share are rendered once); a refused step is rolled back on its own."""
     done = 0
-    for article in queryset:
-        try:
-            getattr(workflow, step)(article, actor=request.user, **kwargs)
-            done += 1
-        except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
-            text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
-            modeladmin.message_user(request, f"《{article.headline}》: {text}", messages.ERROR)
+    with together():
+        for article in queryset:
+            try:
+                getattr(workflow, step)(article, actor=request.user, **kwargs)
+                done += 1
+            except (PermissionDenied, workflow.TransitionNotAllowed, ValidationError) as refusal:
+                text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+                modeladmin.message_user(request, f"《{article.headline}》: {text}", messages.ERROR)
     if done:
         text = done_message or gettext("%(n)d stories moved.")
         modeladmin.message_user(request, text % {"n": done}, messages.SUCCESS)

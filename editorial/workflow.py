@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from articles.events import Placement, StoryChanged, announce
+from articles.events import Placement, StoryChanged, announce, together
 from articles.models import Article, Correction, Person
 from newsroom import db_locks
 
@@ -287,9 +287,10 @@ def publish_due(*, now=None):
     if not db_locks.transaction_lock("publish_due"):
         return moved
     due = Article.objects.select_for_update(skip_locked=True).filter(status=S.SCHEDULED, published_at__lte=now)
-    for article in due:
-        _publish(article)
-        moved.append(article)
+    with together():  # stories due at the same minute join the home page in one delivery
+        for article in due:
+            _publish(article)
+            moved.append(article)
     return moved
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from articles import events
 from articles.models import Article, Person
 from delivery import static_publish
 from editorial import workflow
@@ -113,7 +114,7 @@ def run_worker(verbosity=0):
 
 
 def delivery_tasks():
-    return DBTaskResult.objects.filter(task_path="delivery.tasks.deliver_change")
+    return DBTaskResult.objects.filter(task_path="delivery.tasks.deliver_changes")
 
 
 def test_a_signed_off_story_reaches_its_file_and_the_cdn_when_the_worker_runs_not_before(
@@ -245,3 +246,124 @@ def test_a_sign_off_fills_its_own_recommendations_and_rewrites_no_page_of_its_se
     assert all(page.headline in text for page in older) and stories[0].headline in text
     for page in older:
         assert block(page) == written[page.pk], page.headline  # (its 下一篇 link does change)
+
+
+# --- many changes at once: one transaction, delivered together ------------------------------
+
+
+def ready_for_sign_off(desk, headline, slug, section):
+    article = Article.objects.create(headline=headline, slug=slug, body="<p>正文。</p>", section=section, created_by=desk["writer"])
+    workflow.submit(article, actor=desk["writer"])
+    workflow.pass_first_review(article, actor=desk["reviewer"])
+    return article
+
+
+def bulk_sign_off(client, editor, articles):
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:articles_article_changelist"),
+        {"action": "sign_off_selected", "_selected_action": [article.pk for article in articles]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [message.message for message in response.context["messages"]]
+
+
+def changes_per_task():
+    return [len(row.args_kwargs["args"][0]) for row in delivery_tasks().order_by("enqueued_at", "id")]
+
+
+def test_stories_signed_off_together_in_the_admin_are_one_task_and_each_reaches_its_file_and_the_cdn(
+    client, database_queue, static_root, cdn, desk, story
+):
+    others = [ready_for_sign_off(desk, f"泉城新闻{n}", f"quancheng-{n}", story.section) for n in (2, 3)]
+    draft = Article.objects.create(headline="还在写的稿子", slug="draft", body="<p>草稿。</p>", created_by=desk["writer"])
+
+    said = bulk_sign_off(client, desk["editor"], [story, *others, draft])
+
+    assert "已处理 3 篇稿件。" in said
+    assert any("《还在写的稿子》" in message for message in said)  # refused, and says so
+    assert changes_per_task() == [3]
+    stories = list(Article.objects.filter(pk__in=[story.pk, *(o.pk for o in others)]))
+    assert {s.status for s in stories} == {Article.Status.PUBLISHED}
+    assert Article.objects.get(pk=draft.pk).status == Article.Status.DRAFT
+
+    run_worker()
+
+    for signed in stories:
+        assert signed.headline in page_file(static_root, signed).read_text(encoding="utf-8")
+        assert signed.get_absolute_url() in cdn.purged_paths()
+    # One purge for the three: each page named once, every story's key in one ban.
+    assert len(cdn.purged_paths()) == len(set(cdn.purged_paths()))
+    [banned] = cdn.banned_keys()
+    assert {f"story-{s.pk}" for s in stories} <= set(banned)
+    assert delivery_tasks().get().status == TaskResultStatus.SUCCESSFUL
+
+
+def test_a_bulk_change_is_cut_into_tasks_of_a_bounded_size(client, database_queue, desk, story, monkeypatch):
+    """A worker runs an editor's single change between two tasks of a large import."""
+    from delivery import subscribers
+
+    monkeypatch.setattr(subscribers, "CHANGES_PER_TASK", 2)
+    others = [ready_for_sign_off(desk, f"泉城新闻{n}", f"quancheng-{n}", story.section) for n in (2, 3)]
+
+    bulk_sign_off(client, desk["editor"], [story, *others])
+
+    assert changes_per_task() == [2, 1]
+
+
+def test_changes_made_together_that_fail_leave_neither_the_changes_nor_a_task(database_queue, static_root, desk, story):
+    other = ready_for_sign_off(desk, "泉城新闻2", "quancheng-2", story.section)
+
+    with pytest.raises(RuntimeError), events.together():
+        workflow.sign_off(story, actor=desk["editor"])
+        workflow.sign_off(other, actor=desk["editor"])
+        with events.together():  # a block inside another joins it
+            pass
+        assert not delivery_tasks().exists()  # told at the end of the outer block only
+        raise RuntimeError("the import stops half way")
+
+    assert not DBTaskResult.objects.exists()
+    assert set(Article.objects.filter(pk__in=[story.pk, other.pk]).values_list("status", flat=True)) == {
+        Article.Status.FINAL_REVIEW
+    }
+    run_worker()
+    assert not page_file(static_root, story).exists()
+
+
+def test_a_delivery_queued_by_the_previous_release_still_runs_after_an_upgrade(database_queue, static_root, desk, story):
+    """Before changes were delivered together, the queue held `deliver_change` with one event."""
+    from delivery import tasks
+
+    workflow.sign_off(story, actor=desk["editor"])
+    row = delivery_tasks().get()
+    [event] = row.args_kwargs["args"][0]
+    row.delete()
+    tasks.deliver_change.enqueue(event)
+
+    run_worker()
+
+    assert "泉城新闻" in page_file(static_root, story).read_text(encoding="utf-8")
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+def test_the_demo_generator_renders_the_pages_its_stories_share_once(delivery_listens, monkeypatch):
+    """25 stories made in one command: the home page is rendered once for all of them (it was
+    rendered once per story), and every story's page is stored for its first reader."""
+    from delivery import internal, read_model
+
+    rendered = []
+    render = internal.get
+
+    def counting(url, *args, **kwargs):
+        rendered.append(url)
+        return render(url, *args, **kwargs)
+
+    monkeypatch.setattr(internal, "get", counting)
+    call_command("generate_demo_stories", 25, "--photos", "3", stdout=StringIO())
+
+    assert rendered.count("/") == 1
+    assert len(rendered) == len(set(rendered))
+    live = [story.get_absolute_url() for story in Article.objects.published()]
+    assert len(live) == 25
+    assert set(read_model.get_many(read_model.site_origin(), live)) == set(live)

@@ -18,9 +18,9 @@ from editorial.roles import CHIEF_EDITOR, FIRST_REVIEWER, GROUP_NAMES, REPORTER,
 def demo_desk(stories, *args):
     """The demo site with `stories` generated stories, for tests of the desk's own pages.
 
-    Their deliveries (read model, static files, CDN) are queued and never run: in a test that
-    commits, each story's would render some twenty public pages, two minutes for 150 stories,
-    and these tests read none of them (tests/delivery covers delivering the demo's changes)."""
+    Their delivery (read model, static files, CDN) is queued and never run: in a test that
+    commits it would render every story's page and the lists they are on, and these tests read
+    none of them (tests/delivery covers delivering the demo's changes)."""
     with open(os.devnull, "w") as quiet:
         call_command("setup_demo", stdout=quiet)
         with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):

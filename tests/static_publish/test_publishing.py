@@ -222,9 +222,9 @@ def test_renaming_a_section_queues_a_rebuild_of_every_file(newsroom, static_root
 
     commit(lambda: chief.post(reverse("admin:articles_section_change", args=[section.pk]), data))
     queued = [result.task for result in default_task_backend.results]
-    assert [task.name for task in queued] == ["deliver_change"]
-    deliver_change = queued[0]
-    deliver_change.call(*default_task_backend.results[0].args)
+    assert [task.name for task in queued] == ["deliver_changes"]
+    deliver_changes = queued[0]
+    deliver_changes.call(*default_task_backend.results[0].args)
     assert "新的栏目名" in file_of(static_root, "/sections/local/").read_text(encoding="utf-8")
     assert "新的栏目名" not in unrelated.read_text(encoding="utf-8")
     assert static_publish.site_marked_stale()

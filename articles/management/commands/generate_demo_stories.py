@@ -15,13 +15,12 @@ from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from articles.demo import demo_stories_made
-from articles.events import Placement, StoryChanged, announce
+from articles.events import Placement, StoryChanged, announce, together
 from articles.models import (
     Article,
     ArticleImage,
@@ -77,7 +76,8 @@ class Command(BaseCommand):
         if not 1 <= count <= 100_000:
             raise CommandError("count must be between 1 and 100000")
         rng = random.Random(seed)
-        with transaction.atomic():
+        # One transaction, delivered together: the home page is rendered once, not once a story.
+        with together():
             made = self.generate(rng, count, photos)
         self.stdout.write(self.style.SUCCESS(f"Made {made} stories ({count} published, plus a few unpublished)."))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from articles.events import together
 from articles.models import (
     Article,
     ArticleImage,
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except SeedFormatError as error:
             raise CommandError(f"{path}: {error}")
 
-        with transaction.atomic():
+        with together():  # the story and those it links to: one transaction, one delivery
             created = self.build(page, options)
         verb = "Imported" if created else "Already imported, nothing changed:"
         self.stdout.write(self.style.SUCCESS(f"{verb} 「{page.headline}」 ({created.pk if created else '-'})"))
