@@ -75,6 +75,8 @@ class Command(BaseCommand):
     def handle(self, *args, count, seed, photos, **options):
         if not 1 <= count <= 100_000:
             raise CommandError("count must be between 1 and 100000")
+        if photos < 0:
+            raise CommandError("--photos must be 0 or more")
         rng = random.Random(seed)
         # One transaction, delivered together: the home page is rendered once, not once a story.
         with together():
@@ -173,6 +175,6 @@ class Command(BaseCommand):
         for position, person in enumerate(rng.sample(people, rng.randint(1, 3))):
             Byline.objects.create(article=article, person=person, position=position,
                                   role=Byline.Role.REPORTER if position == 0 else Byline.Role.CORRESPONDENT)
-        for position, image in enumerate(rng.sample(images, rng.choice([0, 1, 1, 2, 3]))):
+        for position, image in enumerate(rng.sample(images, min(len(images), rng.choice([0, 1, 1, 2, 3])))):
             ArticleImage.objects.create(article=article, image=image, position=position)
         return article
