@@ -124,6 +124,31 @@ def story_card(article, level=2, loading="lazy"):
     )
 
 
+@register.simple_tag
+def recommended_card(item):
+    """A 推荐阅读 card up to its meta line (the desk's preview adds the reason after it, and the
+    template closes the item): headline, thumbnail, summary with its [详细] link, time and outlet.
+
+    Built here for the reason `story_card` is: as a template, the six cards cost a story page
+    about as much as the rest of its text. Every value is escaped by format_html."""
+    url = item.get_absolute_url()
+    thumb = ""
+    if getattr(item, "card_image", None):
+        thumb = format_html(
+            '<a class="rec-thumb" href="{}" tabindex="-1" aria-hidden="true">{}</a>', url, thumbnail(item.card_image)
+        )
+    outlet = format_html('<span class="outlet">{}</span>', item.outlet.name) if item.outlet_id else ""
+    iso, short = local_times(item.published_at, "%m-%d %H-%M")
+    return format_html(
+        '<li class="rec">\n'
+        '        <h3 class="rec-title"><a href="{}">{}</a></h3>\n'
+        "        {}\n"
+        '        <p class="rec-summary">{} <a class="more" href="{}" aria-label="详细:{}">[详细]</a></p>\n'
+        '        <p class="rec-meta"><time datetime="{}">{}</time>{}</p>',
+        url, item.headline, thumb, item.summary, url, item.headline, iso, short, outlet,
+    )
+
+
 @register.simple_tag(takes_context=True)
 def image_url(context, image, spec="w1200"):
     """The absolute address of a rendition, for Open Graph and JSON-LD."""
