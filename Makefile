@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run worker test deps dev-deps migrate demo check validate bench bench-signoff bench-search clean
+.PHONY: run worker test deps dev-deps migrate demo check validate bench bench-signoff bench-search bench-bulk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,7 @@ bench: deps
 	$(BIN)/python bench/search_bench.py $(BENCH_SEARCH_ARGS)
 	$(BIN)/python bench/signoff.py $(BENCH_SIGNOFF_ARGS)
 	$(BIN)/python bench/change_page.py $(BENCH_CHANGE_PAGE_ARGS)
+	$(BIN)/python bench/bulk_delivery.py $(BENCH_BULK_ARGS)
 
 # `make bench-signoff`: the sign-off POST and the time until readers see the story (bench/signoff.py),
 # gunicorn + PostgreSQL + the background worker on 127.0.0.1, e.g. BENCH_SIGNOFF_ARGS="--count 50".
@@ -84,6 +85,11 @@ bench-signoff: deps
 bench-search: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(BIN)/python bench/search_bench.py $(BENCH_SEARCH_ARGS)
+
+# `make bench-bulk`: 150 demo stories made in one command, delivered as they commit: seconds and pages
+# rendered (bench/bulk_delivery.py, SQLite in a temporary folder), e.g. BENCH_BULK_ARGS="--baseline ../newsroom-before".
+bench-bulk: deps
+	$(BIN)/python bench/bulk_delivery.py $(BENCH_BULK_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -331,6 +331,19 @@ def test_changes_made_together_that_fail_leave_neither_the_changes_nor_a_task(da
     assert not page_file(static_root, story).exists()
 
 
+def test_inside_a_block_search_hears_each_change_at_once_and_delivery_hears_them_at_its_end(
+    client, database_queue, desk, story
+):
+    with events.together():
+        factories.announced(story)  # as an import announces a story arriving whole
+        workflow.sign_off(story, actor=desk["editor"])
+        # Later steps of the same block may search for what it has just written.
+        found = client.get("/search/", {"q": "泉城新闻"}).text
+        assert f'href="{story.get_absolute_url()}"' in found
+        assert not delivery_tasks().exists()
+    assert changes_per_task() == [1]  # the story at final review was on no public page yet
+
+
 def test_a_delivery_queued_by_the_previous_release_still_runs_after_an_upgrade(database_queue, static_root, desk, story):
     """Before changes were delivered together, the queue held `deliver_change` with one event."""
     from delivery import tasks
