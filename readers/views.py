@@ -11,6 +11,7 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,9 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag, TaggedItem
 
 from articles import search as search_engine
-from articles.models import Article, ArticleImage, Byline, Correction, Person, Recommendation, RelatedLink, Section
+from articles.models import (
+    Article, ArticleImage, Byline, Correction, Image, Outlet, Person, Recommendation, RelatedLink, Section,
+)
 from delivery import registry as deps
 from delivery.cache import cached_page
 from . import most_read, reprints
@@ -199,24 +202,48 @@ def person_detail(request, pk):
     return _list_page(request, stories, {"person": person}, {deps.person_key(person.pk)})
 
 
+# 推荐阅读: the cards' own columns, one statement written out (a two-level select_related of
+# whole rows cost Django 3-4 ms a page to build and compile, 0.1 ms of it in the database). The
+# live test is ArticleQuerySet.published()'s: a live status, its time come, not in the trash.
+_RECOMMENDED_SQL = (
+    "SELECT t.id, t.headline, t.slug, t.summary, t.published_at, t.outlet_id, t.thumbnail_id,"
+    " r.id AS row_id, r.position AS row_position, r.source AS row_source, r.reason AS row_reason,"
+    " o.name AS outlet_name"
+    " FROM articles_recommendation r"
+    " JOIN articles_article t ON t.id = r.target_id"
+    " LEFT JOIN articles_outlet o ON o.id = t.outlet_id"
+    " WHERE r.article_id = %s AND t.status IN ({statuses}) AND t.published_at <= %s AND t.deleted_at IS NULL"
+    " ORDER BY r.position, r.id"
+    " LIMIT %s"
+).format(statuses=", ".join(["%s"] * len(Article.LIVE_STATUSES)))
+_IMAGES_SQL = "SELECT * FROM articles_image WHERE id IN ({marks})"
+
+
 def _recommended(article):
     """推荐阅读: the stored rows in order, the editors' picks first and then the slots the system
     filled when the story was published or last changed (editorial.recommendations), live
-    targets only: one query, and no suggestion is worked out for a reader."""
-    live_target = {
-        "target__status__in": Article.LIVE_STATUSES,  # as ArticleQuerySet.published()
-        "target__published_at__lte": timezone.now(),
-        "target__deleted_at__isnull": True,
-    }
-    rows = list(
-        Recommendation.objects.filter(article_id=article.pk, **live_target)
-        .select_related("target__outlet", "target__thumbnail")
-        .order_by("position", "pk")[:RECOMMENDED]
+    targets only, with their outlets and thumbnails: two statements, and no suggestion is worked
+    out for a reader. Each story carries its row as `recommendation` (its source and reason, for
+    the desk's preview)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    targets = list(
+        Article.objects.raw(_RECOMMENDED_SQL, [article.pk, *Article.LIVE_STATUSES, now, RECOMMENDED])
     )
+    thumbnails = sorted({target.thumbnail_id for target in targets if target.thumbnail_id})
+    if thumbnails:
+        images = Image.objects.raw(_IMAGES_SQL.format(marks=", ".join(["%s"] * len(thumbnails))), thumbnails)
+        by_pk = {image.pk: image for image in images}
     chosen = []
-    for row in sorted(rows, key=lambda row: (row.position, row.target_id)):
-        row.target.recommendation = row  # its source and reason, for the desk's preview
-        chosen.append(row.target)
+    for target in sorted(targets, key=lambda target: (target.row_position, target.pk)):
+        target.recommendation = Recommendation(
+            pk=target.row_id, article_id=article.pk, target_id=target.pk,
+            position=target.row_position, source=target.row_source, reason=target.row_reason,
+        )
+        if target.outlet_id:
+            target.outlet = Outlet(pk=target.outlet_id, name=target.outlet_name)
+        if target.thumbnail_id:
+            target.thumbnail = by_pk[target.thumbnail_id]
+        chosen.append(target)
     return chosen
 
 

@@ -131,3 +131,17 @@ def test_scheduled_story_appears_at_its_time(client, site, time_machine):
     time_machine.move_to(story.published_at + timezone.timedelta(seconds=1))
     assert f"/stories/{story.pk}/" in client.get("/").content.decode()
     assert client.get(f"/stories/{story.pk}/").status_code == 200
+
+
+def test_recommended_reading_shows_a_scheduled_pick_from_its_time_and_never_one_in_the_trash(client, site, time_machine):
+    live, scheduled_pick = site["live"], site["hidden"][3]
+    trashed = factories.published_story(headline="已删除的推荐", section=site["section"])
+    Recommendation.objects.create(article=live, target=trashed, position=9)
+    Article.objects.filter(pk=trashed.pk).update(deleted_at=timezone.now())
+
+    time_machine.move_to(scheduled_pick.published_at + timezone.timedelta(seconds=1))
+    body = client.get(live.get_absolute_url()).content.decode()
+
+    block = body[body.index('id="recommended-title"'):]
+    assert f'href="{scheduled_pick.get_absolute_url()}"' in block
+    assert "已删除的推荐" not in body and f"/stories/{trashed.pk}/" not in body
