@@ -416,6 +416,18 @@ def live_q(now=None):
     )
 
 
+def live_sql(alias, now=None):
+    """live_q() for hand-written statements: (SQL, params) over the rows aliased `alias`, which
+    carry a story's status, published_at and deleted_at (articles_article, or the search rows'
+    copies of them). tests/test_reader_visibility.py and tests/articles/test_search.py hold it
+    to live_q()."""
+    from django.db import connection
+
+    marks = ", ".join(["%s"] * len(LIVE_STATUSES))
+    sql = f"{alias}.status IN ({marks}) AND {alias}.published_at <= %s AND {alias}.deleted_at IS NULL"
+    return sql, [*LIVE_STATUSES, connection.ops.adapt_datetimefield_value(now or timezone.now())]
+
+
 class Article(models.Model):
     """A story, from a reporter's draft to a published page."""
 

@@ -242,15 +242,12 @@ def _live_matches(required, section, since, until):
 
     Each search row carries its story's published_at, status and deleted_at, copied by the
     database (migration 0021), so the matches are found and ordered without reading the
-    stories. The live test is live_q() (models.py) written out over those copies;
-    tests/articles/test_search.py holds the two together."""
-    from .models import LIVE_STATUSES
+    stories. The live test is live_q()'s, written out over those copies (models.live_sql)."""
+    from .models import live_sql
 
-    sql = [
-        "WHERE e.search_vector @@ to_tsquery('simple', %s)",
-        "AND e.status = ANY(%s) AND e.published_at <= %s AND e.deleted_at IS NULL",
-    ]
-    params = [required, list(LIVE_STATUSES), timezone.now()]
+    live, live_params = live_sql("e")
+    sql = ["WHERE e.search_vector @@ to_tsquery('simple', %s)", f"AND {live}"]
+    params = [required, *live_params]
     for condition, value in (
         ("EXISTS (SELECT 1 FROM articles_article s WHERE s.id = e.article_id AND s.section_id = %s)",
          section.pk if section else None),

@@ -116,18 +116,22 @@ def publish_if_live(rendition_name):
     return True
 
 
-def images_of(event):
-    """The photos a StoryChanged concerns: those its story shows now and showed before."""
-    ids = set()
-    for placement in (event.before, event.after):
-        if placement is not None:
-            ids.update(placement.image_ids)
-    # The lead images of its topics: its publication or withdrawal may open or close their pages.
-    ids.update(
-        Topic.objects.filter(entries__article_id=event.story_id, lead_image__isnull=False).values_list(
-            "lead_image_id", flat=True
+def images_of(changes):
+    """The photos StoryChanged events concern: those their stories show now and showed before,
+    and the lead images of their topics (one query for them all)."""
+    ids, story_ids = set(), set()
+    for event in changes:
+        story_ids.add(event.story_id)
+        for placement in (event.before, event.after):
+            if placement is not None:
+                ids.update(placement.image_ids)
+    if story_ids:
+        # A story's publication or withdrawal may open or close its topics' pages.
+        ids.update(
+            Topic.objects.filter(entries__article_id__in=story_ids, lead_image__isnull=False).values_list(
+                "lead_image_id", flat=True
+            )
         )
-    )
     return ids
 
 

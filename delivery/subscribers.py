@@ -100,9 +100,8 @@ class _Bump:
 def follow_photos(changes):
     """Bring the photos of the stories of `changes` (now and before) to their visibility once the
     changes commit, and again at a story's scheduled time if it has one still to come."""
-    image_ids = set()
+    image_ids = photos.images_of(changes)
     for event in changes:
-        image_ids |= photos.images_of(event)
         after = event.after
         if after is not None and after.image_ids and after.status == "scheduled" and after.published_at:
             when = datetime.fromisoformat(after.published_at)
@@ -145,7 +144,7 @@ def deliver(event_dicts):
     stories = [event for event in changes if isinstance(event, events.StoryChanged)]
     if stories:
         # Done already when the changes committed, unless that failed: then it happens here.
-        hidden = photos.site_paths(photos.sync(set().union(*(photos.images_of(event) for event in stories))))
+        hidden = photos.site_paths(photos.sync(photos.images_of(stories)))
         if hidden:
             purge.request(hidden, set(), reason=f"{reason}: photos no longer public")
     if static_publish.enabled():
