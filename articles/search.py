@@ -50,8 +50,9 @@ from django.db import connection, connections, router
 from django.db.models import F, FloatField, Q, Value
 from django.db.models.functions import Cast, Length, Replace
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
+
+from .sanitize import body_text
 
 MAX_QUERY_CHARS = 100
 MAX_QUERY_TERMS = 24
@@ -573,7 +574,7 @@ def story_terms(article, names, captions):
     return (
         document_terms(" ".join(t for t in (article.kicker, article.headline, article.subtitle) if t)),
         document_terms(" ".join(t for t in (article.summary, article.author_line, *names, *captions) if t)),
-        document_terms(strip_tags(article.body or "")),
+        document_terms(body_text(article.body)),
     )
 
 
@@ -717,9 +718,9 @@ def _needles_in(lowered, query):
 
 def snippet(article, query):
     """A short passage of summary or body around the first match, matches marked."""
-    # The body's text only when the summary has no match: strip_tags parses the whole body.
+    # The body's text only when the summary has no match.
     for part in ("summary", "body"):
-        source = article.summary if part == "summary" else strip_tags(article.body or "")
+        source = article.summary if part == "summary" else body_text(article.body)
         source = " ".join((source or "").split())
         lowered, sources = _normalized_with_sources(source)
         needles = _needles_in(lowered, query)
@@ -733,7 +734,7 @@ def snippet(article, query):
         prefix = "…" if start else ""
         suffix = "…" if start + SNIPPET_CHARS < len(source) else ""
         return mark_safe(prefix + highlight(passage, needles) + suffix)
-    return html.escape((article.summary or strip_tags(article.body or ""))[:SNIPPET_CHARS])
+    return html.escape((article.summary or body_text(article.body))[:SNIPPET_CHARS])
 
 
 def highlighted_headline(article, query):

@@ -4,15 +4,13 @@ Every text field of these forms follows the newsroom's text rule (articles.text)
 characters and bidi controls never reach the database, and a tag list is split and
 limited by articles.tags.parse_tags (settings.TAGGIT_TAGS_FROM_STRING)."""
 
-from html import unescape
-
-import nh3
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.widgets import AdminProseEditorWidget
 
+from articles import sanitize
 from articles.forms import ImageForm, PhotoField, upload_without_location
 from articles.models import Article, ArticleImage, Image, Outlet
 from articles.photo_files import make_renditions_after_commit
@@ -53,9 +51,7 @@ BODY_EDITOR = {
 
 def plain_text(value):
     """A caption, credit or alt text with any markup removed (it is printed as text)."""
-    if not value:
-        return ""
-    return unescape(nh3.clean(value, tags=set(), attributes={})).strip()
+    return sanitize.plain_text(value).strip()
 
 
 class ArticleAdminForm(TextRuleFormMixin, EscapedErrorsForm, forms.ModelForm):

@@ -18,9 +18,7 @@ The 差错率 report (editorial.error_rate) adds the records up.
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from html import unescape
 
-import nh3
 from django import forms
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
@@ -29,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.demo import demo_stories_made
 from articles.models import Article, Correction, Person
+from articles.sanitize import body_text
 
 from .models import ProofreadingRecord, ReviewEvent
 
@@ -46,7 +45,7 @@ def kind_label(kind):
 def character_count(article):
     """The characters of the story's body text, as a proofreader counts them: every
     character and punctuation mark, without markup and without white space."""
-    text = unescape(nh3.clean(article.body or "", tags=set(), attributes={}))
+    text = body_text(article.body)
     return len(_SPACE.sub("", text))
 
 

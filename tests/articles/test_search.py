@@ -297,3 +297,35 @@ _TEXT = st.text(
 def test_search_normalises_text_exactly_as_nfkc_then_lower_case(text):
     """The results page's fast path for full-width characters gives NFKC's own result."""
     assert search_engine.normalize(text) == unicodedata.normalize("NFKC", text).lower()
+
+
+def test_a_snippet_from_the_body_prints_its_characters_not_their_references(client):
+    """The editor wrote AT&T, 5 < 6 and a no-break space; the stored body holds AT&amp;T,
+    5 &lt; 6 and &nbsp;. The snippet shows what the reader reads on the story page."""
+    found = story("无关标题", "<p>量子通信由AT&amp;T提供,5 &lt; 6,&nbsp;<strong>研发</strong>中心</p>")
+    ids, html = result_ids(client, q="量子通信")
+    assert ids == [found.pk]
+    snippet = html.split('<p class="snippet">', 1)[1].split("</p>", 1)[0]
+    assert snippet == "<mark>量子通信</mark>由AT&amp;T提供,5 &lt; 6, 研发中心"
+    # Nor are the references words: only the stories that hold the words find them.
+    assert result_ids(client, q="nbsp")[0] == []
+    assert result_ids(client, q="amp")[0] == []
+
+
+_MARKUP = st.lists(
+    st.sampled_from(list('<>/="\'& ;#apbimgsrcaltx量子\u00a0\n'))
+    | st.sampled_from(["<p>", "</p>", "<img alt='", '<a href="http://a.cn/?a=1&b=2" title="', "&amp;", "&lt;",
+                       "&nbsp;", "&#x4e2d;", "<!--", "-->", "<script>", "</script>", "<table><td>", "<br>"]),
+    max_size=40,
+).map("".join)
+
+
+@given(markup=_MARKUP)
+@hypothesis_settings(max_examples=400, deadline=None, database=None)
+def test_a_stored_bodys_text_is_what_a_full_html_parser_reads_in_it(markup):
+    """body_text reads stored bodies with one expression; on anything sanitize_html can
+    write it agrees with nh3's parser, which plain_text uses on text from elsewhere."""
+    from articles.sanitize import body_text, plain_text, sanitize_html
+
+    stored = sanitize_html(markup)
+    assert body_text(stored) == plain_text(stored)
