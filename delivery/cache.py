@@ -137,17 +137,20 @@ def next_scheduled_time():
     value = dependency_cache().get(NEXT_SCHEDULED_KEY)
     now = time.time()
     if value is None or (value and value <= now):
+        from django.db import connection
         from django.utils import timezone
 
         from articles.models import Article
 
-        when = (
-            Article.objects.filter(status=Article.Status.SCHEDULED, published_at__gt=timezone.now())
-            .order_by("published_at")
-            .values_list("published_at", flat=True)
-            .first()
-        )
-        value = when.timestamp() if when else 0
+        # Written out: where no dependency cache keeps the answer (a dummy cache, Redis down),
+        # every page built asks, and the ORM's version cost twice the process time.
+        now_param = connection.ops.adapt_datetimefield_value(timezone.now())
+        when = next(iter(Article.objects.raw(
+            f"SELECT id, published_at FROM {Article._meta.db_table} WHERE status = %s AND published_at > %s"
+            " ORDER BY published_at LIMIT 1",
+            [Article.Status.SCHEDULED, now_param],
+        )), None)
+        value = when.published_at.timestamp() if when else 0
         dependency_cache().set(NEXT_SCHEDULED_KEY, value, timeout=page_seconds() or None)
     return value or None
 

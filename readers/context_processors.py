@@ -14,5 +14,5 @@ def site(request):
         # The meta description of pages with none of their own (the home page).
         "site_description": getattr(settings, "NEWSROOM_SITE_DESCRIPTION", "")
         or f"{settings.NEWSROOM_SITE_NAME}：最新新闻、各栏目报道与推荐阅读。",
-        "nav_sections": SimpleLazyObject(lambda: list(Section.objects.all())),
+        "nav_sections": SimpleLazyObject(Section.objects.in_order),
     }

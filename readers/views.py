@@ -392,7 +392,7 @@ def _parse_date(value):
 def search(request):
     query = search_engine.Query(request.GET.get("q", ""))
     raw = query.raw
-    sections = list(Section.objects.all())
+    sections = Section.objects.in_order()
     section = next((s for s in sections if s.slug == request.GET.get("section")), None)
     date_from, date_to = _parse_date(request.GET.get("from")), _parse_date(request.GET.get("to"))
     try:

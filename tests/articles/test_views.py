@@ -180,3 +180,48 @@ def test_without_picks_recommended_reading_prefers_stories_sharing_a_tag(client)
     block = html.split('id="recommended-title"', 1)[1]
     assert block.index("同标签新闻") < block.index("同栏目新闻")
     assert "无关新闻" not in block
+
+
+def _nav(html):
+    return html.split('<nav class="section-nav" aria-label="栏目">', 1)[1].split("</nav>", 1)[0]
+
+
+def test_the_section_navigation_marks_the_page_a_reader_is_on_and_escapes_names(client):
+    local = factories.section(name="本地", slug="local")
+    odd = factories.section(name="<文&体>", slug="culture")
+    factories.published_story(headline="本地新闻", section=local)
+    home = _nav(text(client.get("/")))
+    assert '<li><a href="/" aria-current="page">首页</a></li>' in home
+    assert '<li><a href="/sections/culture/">&lt;文&amp;体&gt;</a></li>' in home
+    assert home.count("aria-current") == 1
+    on_local = _nav(text(client.get(local.get_absolute_url())))
+    assert '<li><a href="/">首页</a></li>' in on_local
+    assert f'<li><a href="{local.get_absolute_url()}" aria-current="page">本地</a></li>' in on_local
+    assert on_local.count("aria-current") == 1
+    assert odd.name not in on_local  # printed escaped, never as markup
+
+
+def test_the_search_form_keeps_the_section_a_reader_chose(client):
+    factories.section(name="本地", slug="local")
+    factories.section(name="<文&体>", slug="culture")
+    html = text(client.get("/search/", {"q": "新闻", "section": "culture"}))
+    form = html.split('<select id="search-section" name="section">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="">全部栏目</option>' in form
+    assert '<option value="local">本地</option>' in form
+    assert '<option value="culture" selected>&lt;文&amp;体&gt;</option>' in form
+    assert form.count("selected") == 1
+    assert "selected" not in text(client.get("/search/", {"q": "新闻"})).split('<select id="search-section"', 1)[1].split("</select>", 1)[0]
+
+
+def test_the_navigation_lists_sections_by_their_position_then_name(client):
+    for name, slug, position in (("体育", "sports", 2), ("本地", "local", 1), ("财经", "money", 1), ("文化", "culture", 0)):
+        section = factories.section(name=name, slug=slug)
+        section.position = position
+        section.save()
+    nav = _nav(text(client.get("/")))
+    printed = re.findall(r'href="/sections/([a-z]+)/"', nav)
+    # Position first; 本地 before 财经 at the same position, as the database orders the names.
+    from articles.models import Section
+
+    assert printed == [section.slug for section in Section.objects.all()]
+    assert printed[0] == "culture" and printed[-1] == "sports"
