@@ -6,9 +6,7 @@ import logging
 import re
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.log import configure_logging
 
 from newsroom.request_log import logging_config
 from tests import factories
@@ -25,8 +23,15 @@ def log_format():
     def apply(name):
         logging.config.dictConfig(logging_config(name, level="WARNING", access=True))
 
+    # Put back the handlers themselves rather than configuring anew: new ones would write to this
+    # test's captured stderr, closed once it ends, and a later test's log lines would be lost.
+    known = logging.root.manager.loggerDict.values()
+    loggers = [logging.root] + [each for each in known if isinstance(each, logging.Logger)]
+    saved = [(each, each.handlers[:], each.filters[:], each.level, each.propagate, each.disabled) for each in loggers]
     yield apply
-    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    for each, handlers, filters, level, propagate, disabled in saved:
+        each.handlers[:], each.filters[:] = handlers, filters
+        each.level, each.propagate, each.disabled = level, propagate, disabled
 
 
 def test_a_well_formed_incoming_request_id_is_kept_and_echoed(client):
