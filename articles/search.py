@@ -65,9 +65,12 @@ SNIPPET_CHARS = 120
 SEARCH_CANDIDATES = 100
 # PostgreSQL: a query's bigram that stands in at least this share of stories (by the search
 # table's statistics, read again every TERM_STATISTICS_SECONDS) does not go to the GIN index
-# when the query has rarer ones (_selective_terms). At 1M stories, in the statement alone:
+# when the query has rarer ones (_index_terms). At 1M stories, in the statement alone:
 # 0.5 left out 经济 and 服务 (1.3-1.5x faster), 0.25 their neighbours 夜间, 托育 too (2x).
 FREQUENT_TERM_SHARE = 0.25
+# PostgreSQL: the most stories the index may be expected to hand over for a part of a query's
+# terms, each then tested for the whole query (_index_terms); about 13 us each at 1M.
+SHORT_LIST_STORIES = 10 * SEARCH_CANDIDATES
 TERM_STATISTICS_SECONDS = 600
 
 # CJK ideographs (extension A, unified, compatibility), without the unassigned code points
@@ -171,9 +174,15 @@ class Query:
         runs = _RUN.findall(text)
         self.needles = list(dict.fromkeys(runs))  # what gets highlighted
         required, ranking = [], []
+        # Each bigram's neighbours in its phrase: those sharing a character with it.
+        self.neighbours = {}
         for run in runs:
             if _CJK_RUN.match(run):
-                required.extend(_bigrams(run))
+                bigrams = _bigrams(run)
+                required.extend(bigrams)
+                for before, after in zip(bigrams, bigrams[1:]):
+                    self.neighbours.setdefault(before, set()).add(after)
+                    self.neighbours.setdefault(after, set()).add(before)
                 ranking.extend("w" + word for word in jieba().cut(run, HMM=False) if len(word) >= 2)
             else:
                 required.extend(_latin(run))
@@ -284,7 +293,7 @@ def _search_postgresql(query, section, since, until, using):
         rank_params.append(_tsquery(query.ranking, "|"))
     # The newest matches, the ranked window. The vector travels with them as a pointer: only
     # the ranked ones read it.
-    selective = _selective_terms(query.required, using)
+    selective = _index_terms(query, using)
     if selective == query.required:
         window = f"""SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e {where}
             ORDER BY e.published_at DESC, e.article_id DESC LIMIT %s"""
@@ -325,51 +334,79 @@ def _search_postgresql(query, section, since, until, using):
     return RankedMatches(ranked, newest, SEARCH_CANDIDATES, using)
 
 
-def _selective_terms(terms, using):
-    """The terms the GIN index is asked for: `terms` without those in at least
-    FREQUENT_TERM_SHARE of the stories, unless every term is that frequent.
+def _index_terms(query, using):
+    """The terms the GIN index is asked for, a part of the query's when that is cheaper; every
+    story the index finds is then tested for the whole query, newest first, only until the
+    ranked window is full (about 13 us a story at 1M; the ranking reads the same vectors
+    anyway). What is found stays the same: every term of the query is in every match.
 
-    The index's cost for a query is reading the whole list of stories of each of its terms,
-    and a term in many stories (经济 in 97%, 夜间 in 30% of the generated archive) has a long
-    list and narrows the matches little: for 钢城区夜间经济 the index took three times as long
-    with 经济 as without it, for the same 806 stories. Those terms are tested on the found
-    stories' own vectors instead, newest first and only until the ranked window is full (about
-    13 us a story at 1M; the ranking reads the same vectors anyway). What is found stays the
-    same: every term of the query is in every match.
+    The index's cost is in reading each asked term's list of stories, and a term with a long
+    list narrows the matches little. So:
 
-    The bigrams of one phrase go together (托育 is nearly always followed by 服务), so the
-    stories found with the rarer ones mostly have the frequent ones too, and few are tested in
-    vain. A query whose rarer bigrams are common together but rare beside the frequent ones
-    would test many: the price of the rule, paid in time, never in what is found."""
-    frequent = _term_shares(using)
-    selective = [term for term in terms if frequent.get(term, 0) < FREQUENT_TERM_SHARE]
-    return selective if selective else list(terms)
+    * a term in at least FREQUENT_TERM_SHARE of the stories is left out, unless every term
+      is that frequent (经济 in 97% of the generated archive, 夜间 in 30%: for 钢城区夜间经济
+      the index took three times as long with 经济 as without it, for the same 806 stories);
+    * of the others, the rarest first, each leaves out its neighbours in the phrase, the
+      bigrams that share a character with it: a story with 槐荫 and 区文 nearly always has 荫区
+      between them, so asking for it too narrows nothing and costs a list;
+    * the choosing stops once the chosen terms, taken as independent, would leave about a
+      ranked window's worth of stories. When even all of them would leave more than
+      SHORT_LIST_STORIES, the index is asked for every term below the frequent share: with
+      so many stories to test the walk would cost more than the index (槐荫区 asked for 槐荫
+      alone had 87,000 stories to sort and test, 50 ms; with 荫区 too, PostgreSQL reads the
+      newest stories by date instead, 7 ms).
+
+    At 1M, asking for 槐荫区文旅局举办论坛's 办论, 区文, 槐荫 and 旅局 found 69 stories in 2.2 ms,
+    its nine bigrams 57 stories in 6.6 ms; five of them spread over the phrase without the rare
+    办论 took 9.6 ms (bench/RESULTS.md). A story that has the chosen terms and not the whole
+    query is tested in vain: the price of the rule, paid in time, never in what is found."""
+    shares, stories = _term_statistics_of(using)
+    terms = query.required
+    selective = [term for term in terms if shares.get(term, 0) < FREQUENT_TERM_SHARE]
+    if not selective or not shares:
+        # Every term frequent, or no statistics (never analysed): every term.
+        return selective or list(terms)
+    unlisted = min(shares.values()) / 2  # rarer than any the statistics list
+    chosen, left_out, expected = [], set(), float(stories)
+    for term in sorted(selective, key=lambda term: shares.get(term, unlisted)):
+        if term in left_out:
+            continue
+        chosen.append(term)
+        left_out |= query.neighbours.get(term, set())
+        expected *= shares.get(term, unlisted)
+        if expected <= SEARCH_CANDIDATES:
+            break
+    if expected > SHORT_LIST_STORIES:
+        return selective
+    return [term for term in terms if term in chosen]  # in the query's order
 
 
-_term_statistics = {}  # database alias: (time read, {lexeme: share of stories})
+_term_statistics = {}  # database alias: (time read, {lexeme: share of stories}, stories)
 _term_statistics_lock = threading.Lock()
 
 
-def _term_shares(using):
-    """The search vectors' most common lexemes and the share of stories each stands in, from
-    PostgreSQL's statistics of the search table (ANALYZE keeps them; autovacuum runs it), read
-    at most every TERM_STATISTICS_SECONDS in each process. Empty until the table is analysed."""
+def _term_statistics_of(using):
+    """The search vectors' most common lexemes with the share of stories each stands in, and
+    the number of stories, from PostgreSQL's statistics of the search table (ANALYZE keeps
+    them; autovacuum runs it), read at most every TERM_STATISTICS_SECONDS in each process.
+    ({}, 0) until the table is analysed."""
     now = timezone.now().timestamp()
-    read_at, shares = _term_statistics.get(using, (None, None))
+    read_at, shares, stories = _term_statistics.get(using, (None, None, None))
     if read_at is not None and now - read_at < TERM_STATISTICS_SECONDS:
-        return shares
+        return shares, stories
     with _term_statistics_lock:
         with connections[using].cursor() as cursor:
             # The element statistics end with three more numbers (lowest, highest, nulls).
             cursor.execute(
-                """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
-                WHERE schemaname = current_schema() AND tablename = 'articles_searchentry'
+                """SELECT most_common_elems::text::text[], most_common_elem_freqs,
+                    (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'articles_searchentry'::regclass)
+                FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'articles_searchentry'
                 AND attname = 'search_vector'"""
             )
             row = cursor.fetchone()
-        shares = dict(zip(row[0], row[1])) if row and row[0] else {}
-        _term_statistics[using] = (now, shares)
-    return shares
+        shares, stories = (dict(zip(row[0], row[1])), row[2]) if row and row[0] else ({}, 0)
+        _term_statistics[using] = (now, shares, stories)
+    return shares, stories
 
 
 def forget_term_statistics():
