@@ -105,3 +105,22 @@ def browser(monkeypatch, settings):
         )
         yield launched
         launched.close()
+        close_connections_opened_beside_playwright()
+
+
+def close_connections_opened_beside_playwright():
+    """While Playwright's event loop runs in this thread, Django (asgiref's Local) keeps the
+    thread's ORM calls on connections of their own, apart from the test's. Closed here, while
+    the loop still runs; left open, they outlive the test and keep the test database from
+    being dropped at the end of the run ("being accessed by other users")."""
+    from django.db import connections
+
+    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Django takes the running loop for async code
+    try:
+        connections.close_all()
+    finally:
+        if allowed is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from articles.models import Article
+from tests.conftest import close_connections_opened_beside_playwright
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -29,6 +30,7 @@ def browser(seeded_site):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+        close_connections_opened_beside_playwright()
 
 
 @pytest.fixture
