@@ -1,4 +1,6 @@
+import contextlib
 import os
+from unittest import mock
 
 # Settings require a secret key when DEBUG is off; tests never need a real one.
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
@@ -85,12 +87,30 @@ def static_root(settings, tmp_path):
 
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@contextlib.contextmanager
+def chromium(sync_api):
+    """Debian's Chromium, headless, launched by Playwright's sync API (never a downloaded browser).
+
+    While Playwright's event loop runs in this thread, Django (asgiref's Local) keeps the
+    thread's ORM calls on connections of their own, apart from the test's. They are closed
+    here, while the loop still runs; left open, they outlive the test and keep the test
+    database from being dropped at the end of the run ("being accessed by other users")."""
+    from django.db import connections
+
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+        with mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}):  # the loop looks async
+            connections.close_all()
 
 
 @pytest.fixture
 def browser(monkeypatch, settings):
-    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser), for
-    tests against the live server; skipped when either is missing."""
+    """Chromium for tests against the live server; skipped when it or Playwright is missing."""
     # The live server serves static files from the apps, with no collectstatic manifest.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM reads are safe.
@@ -98,29 +118,5 @@ def browser(monkeypatch, settings):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
+    with chromium(sync_api) as launched:
         yield launched
-        launched.close()
-        close_connections_opened_beside_playwright()
-
-
-def close_connections_opened_beside_playwright():
-    """While Playwright's event loop runs in this thread, Django (asgiref's Local) keeps the
-    thread's ORM calls on connections of their own, apart from the test's. Closed here, while
-    the loop still runs; left open, they outlive the test and keep the test database from
-    being dropped at the end of the run ("being accessed by other users")."""
-    from django.db import connections
-
-    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Django takes the running loop for async code
-    try:
-        connections.close_all()
-    finally:
-        if allowed is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed

@@ -8,12 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from articles.models import Article
-from tests.conftest import close_connections_opened_beside_playwright
+from tests.conftest import chromium
 
 playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,11 +23,8 @@ pytestmark = [
 def browser(seeded_site):
     # Started after the data is written: Playwright's event loop makes later ORM calls in
     # this thread look async to Django.
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium(playwright) as browser:
         yield browser
-        browser.close()
-        close_connections_opened_beside_playwright()
 
 
 @pytest.fixture

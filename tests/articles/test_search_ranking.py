@@ -151,6 +151,22 @@ def fresh_term_statistics():
     engine.forget_term_statistics()  # the ANALYZE below is rolled back with the test
 
 
+def searched_with_index_query(client, q, pages=(1,)):
+    """The stories of each page of /search/?q=..., and the statement that asked the GIN index."""
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:  # the statistics the choice of index terms reads
+        cursor.execute("ANALYZE articles_searchentry")
+    with CaptureQueriesContext(connection) as queries:
+        found_pages = [found(client, q, page=page) for page in pages]
+    statement = next(query["sql"] for query in queries.captured_queries if "@@" in query["sql"])
+    return found_pages, statement
+
+
+def ask_the_index_for_every_bigram(monkeypatch):
+    monkeypatch.setattr(engine, "_index_terms", lambda query, using: query.required)
+
+
 def test_a_term_in_most_stories_is_tested_on_the_newest_matches_and_the_same_stories_are_found(
     client, monkeypatch, settings, fresh_term_statistics
 ):
@@ -160,7 +176,6 @@ def test_a_term_in_most_stories_is_tested_on_the_newest_matches_and_the_same_sto
     间经 but no 经济 is never among them."""
     if connection.vendor != "postgresql":
         pytest.skip("the GIN index and its statistics are PostgreSQL's")
-    from django.test.utils import CaptureQueriesContext
 
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
     monkeypatch.setattr(engine, "SEARCH_CANDIDATES", 3)
@@ -172,15 +187,11 @@ def test_a_term_in_most_stories_is_tested_on_the_newest_matches_and_the_same_sto
     ]
     factories.published_story(headline="商户夜间经营", body="<p>夜间经营延长至凌晨。</p>", published_at=at(40))
     factories.published_story(headline="夜间巡逻", body="<p>民警夜间巡逻，经济平稳。</p>", published_at=at(41))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE articles_searchentry")
 
-    with CaptureQueriesContext(connection) as queries:
-        pages = [found(client, "夜间经济", page=page) for page in (1, 2)]
-    statement = next(q["sql"] for q in queries.captured_queries if "@@" in q["sql"])
+    pages, statement = searched_with_index_query(client, "夜间经济", pages=(1, 2))
     assert "to_tsquery('simple', '''间经''')" in statement  # the index: neither 经济 nor 夜间
 
-    monkeypatch.setattr(engine, "_index_terms", lambda query, using: query.required)  # every bigram
+    ask_the_index_for_every_bigram(monkeypatch)
     assert pages == [found(client, "夜间经济", page=page) for page in (1, 2)]
     # The 3 newest ranked (a headline match first), then the older ones newest first.
     assert pages == [[matches[3].pk, matches[4].pk, matches[2].pk, matches[1].pk, matches[0].pk], []]
@@ -194,7 +205,6 @@ def test_the_index_is_asked_for_a_phrases_rarer_bigram_not_its_neighbour_and_the
     荫区: it is found by the index, tested, and left out, as when the index is asked for both."""
     if connection.vendor != "postgresql":
         pytest.skip("the GIN index and its statistics are PostgreSQL's")
-    from django.test.utils import CaptureQueriesContext
 
     settings.NEWSROOM_PAGE_CACHE_SECONDS = 0  # every request searches
     for n in range(30):
@@ -206,17 +216,13 @@ def test_the_index_is_asked_for_a_phrases_rarer_bigram_not_its_neighbour_and_the
         for n in range(3)
     ]
     road = factories.published_story(headline="槐荫路施工", body="<p>槐荫路今晚施工。</p>", published_at=at(50))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE articles_searchentry")
 
-    with CaptureQueriesContext(connection) as queries:
-        page = found(client, "槐荫区")
-    statement = next(q["sql"] for q in queries.captured_queries if "@@" in q["sql"])
+    (page,), statement = searched_with_index_query(client, "槐荫区")
     assert "to_tsquery('simple', '''槐荫''')" in statement  # the index: not 荫区
     assert page == [s.pk for s in reversed(matches)]
     assert road.pk not in page
 
-    monkeypatch.setattr(engine, "_index_terms", lambda query, using: query.required)  # every bigram
+    ask_the_index_for_every_bigram(monkeypatch)
     assert found(client, "槐荫区") == page
 
 
