@@ -38,7 +38,9 @@ generate_stories both write the vector from this module; tests compare it with t
 expression above.
 """
 
+import bisect
 import html
+import math
 import os
 import re
 import struct
@@ -72,6 +74,14 @@ FREQUENT_TERM_SHARE = 0.25
 # terms, each then tested for the whole query (_index_terms); about 13 us each at 1M.
 SHORT_LIST_STORIES = 10 * SEARCH_CANDIDATES
 TERM_STATISTICS_SECONDS = 600
+# PostgreSQL: for a query expected in more than SHORT_LIST_STORIES stories, the index is asked
+# for its matches among the newest stories in which about this many are expected
+# (_recent_bound), and for the older ones only if those fall short of the window.
+RECENT_MATCHES = 3 * SEARCH_CANDIDATES
+# PostgreSQL: reading one story's vector while walking the stories newest first costs about as
+# much as this many entries of the GIN index's lists (at 1M: 4.6 us against 34 ns), which
+# decides whether the slice is worth it (_recent_bound).
+DATE_WALK_ROW_COST = 135
 
 # CJK ideographs (extension A, unified, compatibility), without the unassigned code points
 # U+FA6E-FA6F and U+FADA-FAFF, which PostgreSQL's parser does not count as letters.
@@ -292,24 +302,51 @@ def _search_postgresql(query, section, since, until, using):
         rank += " + 2 * ts_rank(e.search_vector, to_tsquery('simple', %s))"
         rank_params.append(_tsquery(query.ranking, "|"))
     # The newest matches, the ranked window. The vector travels with them as a pointer: only
-    # the ranked ones read it.
+    # the ranked ones read it. `published` narrows them to a slice of time ("" or a condition
+    # with one parameter, `bound`).
     selective = _index_terms(query, using)
     if selective == query.required:
-        window = f"""SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e {where}
-            ORDER BY e.published_at DESC, e.article_id DESC LIMIT %s"""
-        window_params = params
+
+        def newest_matches(published="", bound=()):
+            sql = f"""SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e
+                {where} {published}
+                ORDER BY e.published_at DESC, e.article_id DESC LIMIT %s"""
+            return sql, [*params, *bound, SEARCH_CANDIDATES]
+
     else:
         # The index finds the stories with the selective terms; newest first, each is then
         # read for the frequent ones until the window is full. OFFSET 0 keeps PostgreSQL from
         # taking the outer test into the index scan, where it would cost what it saves.
         selective_where, selective_params = _live_matches(_tsquery(selective, "&"), section, since, until)
-        window = f"""SELECT id, published_at, search_vector FROM (
-                SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e
-                {selective_where}
-                ORDER BY e.published_at DESC, e.article_id DESC OFFSET 0
-            ) candidate WHERE search_vector @@ to_tsquery('simple', %s)
-            ORDER BY published_at DESC, id DESC LIMIT %s"""
-        window_params = [*selective_params, required]
+
+        def newest_matches(published="", bound=()):
+            sql = f"""SELECT id, published_at, search_vector FROM (
+                    SELECT e.article_id AS id, e.published_at, e.search_vector FROM articles_searchentry e
+                    {selective_where} {published}
+                    ORDER BY e.published_at DESC, e.article_id DESC OFFSET 0
+                ) candidate WHERE search_vector @@ to_tsquery('simple', %s)
+                ORDER BY published_at DESC, id DESC LIMIT %s"""
+            return sql, [*selective_params, *bound, required, SEARCH_CANDIDATES]
+
+    recent = _recent_bound(selective, query, using) if section is None and until is None else None
+    if recent is None or (since is not None and since >= recent):
+        window, window_params = newest_matches()
+    else:
+        # A word in tens of thousands of stories (a place name) has a window's worth among the
+        # newest few per cent of them: the GIN index and the publication index together find
+        # those (a BitmapAnd), where otherwise every match is read to sort them. The older
+        # matches are looked for only when the recent ones fall short of the window (the
+        # count is a one-time filter: PostgreSQL does not run that part otherwise). Either
+        # way the window is the newest SEARCH_CANDIDATES matches.
+        recent_sql, recent_params = newest_matches("AND e.published_at >= %s", [recent])
+        older_sql, older_params = newest_matches("AND e.published_at < %s", [recent])
+        window = f"""WITH recent AS ({recent_sql})
+            SELECT * FROM (
+                SELECT * FROM recent
+                UNION ALL
+                SELECT * FROM ({older_sql}) older WHERE (SELECT count(*) FROM recent) < %s
+            ) newest ORDER BY published_at DESC, id DESC LIMIT %s"""
+        window_params = [*recent_params, *older_params, SEARCH_CANDIDATES, SEARCH_CANDIDATES]
 
     def ranked(start, stop):
         sql = f"""WITH newest AS (
@@ -320,7 +357,7 @@ def _search_postgresql(query, section, since, until, using):
         )
         SELECT {_HIT_COLUMNS} FROM ranked r JOIN articles_article a ON a.id = r.id {_HIT_JOINS}
         ORDER BY r.rank DESC, r.published_at DESC, r.id DESC"""
-        return sql, [*window_params, SEARCH_CANDIDATES, *rank_params, start, stop - start]
+        return sql, [*window_params, *rank_params, start, stop - start]
 
     def newest(start, stop):
         sql = f"""WITH older AS (
@@ -366,19 +403,69 @@ def _index_terms(query, using):
     if not selective or not shares:
         # Every term frequent, or no statistics (never analysed): every term.
         return selective or list(terms)
-    unlisted = min(shares.values()) / 2  # rarer than any the statistics list
-    chosen, left_out, expected = [], set(), float(stories)
-    for term in sorted(selective, key=lambda term: shares.get(term, unlisted)):
-        if term in left_out:
-            continue
+    chosen, expected = [], float(stories)
+    for term, expected in _spread(selective, query, shares, stories):
         chosen.append(term)
-        left_out |= query.neighbours.get(term, set())
-        expected *= shares.get(term, unlisted)
         if expected <= SEARCH_CANDIDATES:
             break
     if expected > SHORT_LIST_STORIES:
         return selective
     return [term for term in terms if term in chosen]  # in the query's order
+
+
+def _spread(terms, query, shares, stories):
+    """`terms` rarest first, each leaving out its neighbours in the phrase, with the number of
+    stories expected to hold every term so far (the terms taken as independent, and a term the
+    statistics do not list as half as frequent as the least listed one)."""
+    unlisted = _unlisted_share(shares)
+    left_out, expected = set(), float(stories)
+    for term in sorted(terms, key=lambda term: shares.get(term, unlisted)):
+        if term in left_out:
+            continue
+        left_out |= query.neighbours.get(term, set())
+        expected *= shares.get(term, unlisted)
+        yield term, expected
+
+
+def _unlisted_share(shares):
+    """The share of stories taken for a term the statistics do not list: rarer than any listed."""
+    return min(shares.values()) / 2
+
+
+def _recent_bound(terms, query, using):
+    """The publication time from which the newest RECENT_MATCHES of the stories holding `terms`
+    (the terms asked of the index) are expected, or None when a slice of time is not worth it.
+
+    Without a slice PostgreSQL either reads every match the index finds to sort them (33,000
+    stories for 钢城区 at 1M, 21-29 ms), or walks the stories newest first by the index on
+    dates, reading each one's vector until the window is full (about 1,150 stories for a word
+    in 8.7% of them, 5-7 ms). The slice costs reading the asked terms' lists in the GIN index
+    in full, then only the slice's matches (7-9 ms for 钢城区). So it is taken when the lists
+    cost less than the walk would: their shares of the stories, summed, times the expected
+    matches, under DATE_WALK_ROW_COST windows. Not at all when fewer than SHORT_LIST_STORIES
+    matches are expected (the index hands those over quickly), nor for a word in most stories
+    (the walk finds its window in the first few hundred).
+
+    From PostgreSQL's statistics of the search table: the stories expected to hold the terms
+    (_spread) and the histogram of publication times, whose buckets hold equal shares of the
+    stories. Only the speed depends on them: the statement looks further back when the slice
+    holds fewer matches than the window."""
+    shares, stories = _term_statistics_of(using)
+    bounds = _publication_bounds_of(using)
+    if not shares or len(bounds) < 3 or all(shares.get(term, 0) >= FREQUENT_TERM_SHARE for term in terms):
+        return None  # never analysed; or a word in most stories
+    expected = stories
+    for _, expected in _spread(terms, query, shares, stories):
+        pass
+    lists = sum(shares.get(term, _unlisted_share(shares)) for term in terms)
+    if expected <= SHORT_LIST_STORIES or lists * expected >= DATE_WALK_ROW_COST * SEARCH_CANDIDATES:
+        return None
+    buckets = len(bounds) - 1
+    published = bisect.bisect_right(bounds, timezone.now())  # bounds up to now: live stories
+    back = math.ceil(RECENT_MATCHES / expected * buckets)
+    if published - 1 - back < 0 or back * 2 > published:
+        return None
+    return bounds[published - 1 - back]
 
 
 _term_statistics = {}  # database alias: (time read, {lexeme: share of stories}, stories)
@@ -409,9 +496,34 @@ def _term_statistics_of(using):
     return shares, stories
 
 
+_publication_bounds = {}  # database alias: (time read, [published_at histogram bounds])
+
+
+def _publication_bounds_of(using):
+    """The histogram of the search rows' publication times from PostgreSQL's statistics
+    (ascending bounds of buckets holding equal shares of the stories), read at most every
+    TERM_STATISTICS_SECONDS in each process; [] until the table is analysed."""
+    now = timezone.now().timestamp()
+    read_at, bounds = _publication_bounds.get(using, (None, None))
+    if read_at is not None and now - read_at < TERM_STATISTICS_SECONDS:
+        return bounds
+    with _term_statistics_lock:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                """SELECT histogram_bounds::text::timestamptz[] FROM pg_stats
+                WHERE schemaname = current_schema() AND tablename = 'articles_searchentry'
+                AND attname = 'published_at'"""
+            )
+            row = cursor.fetchone()
+        bounds = sorted(row[0]) if row and row[0] else []
+        _publication_bounds[using] = (now, bounds)
+    return bounds
+
+
 def forget_term_statistics():
     """Read the search table's statistics again at the next search (after an ANALYZE)."""
     _term_statistics.clear()
+    _publication_bounds.clear()
 
 
 class RankedMatches:
