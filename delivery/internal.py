@@ -52,6 +52,7 @@ def request(url, origin, **flags):
         "wsgi.run_once": False,
     }
     built = WSGIRequest(environ)
+    built.internal = True  # newsroom.request_log keeps it out of the readers' access lines
     for name, value in flags.items():
         setattr(built, name, value)
     return built

@@ -4,7 +4,8 @@ The id comes from the incoming X-Request-ID header when it looks like one (nginx
 see deploy/nginx/newsroom-proxy.conf), else it is made here; the response echoes it, so a
 reader's complaint, nginx's log and the app's lines can be matched. After the response,
 one access line (logger "newsroom.access") says method, path, status, duration and, for
-staff, the user id.
+staff, the user id. Pages the site renders for itself (delivery.internal) log theirs at DEBUG,
+marked "internal".
 
 LOG_FORMAT=json writes every line as one JSON object (python-json-logger); the default
 "text" keeps lines readable for people.
@@ -64,10 +65,16 @@ class RequestIdMiddleware:
         except Exception:  # noqa: BLE001 - the session store may be what failed; log the line anyway
             pass
         duration_ms = round(seconds * 1000, 1)
-        access_logger.info(
-            "%s %s %s %sms%s", request.method, request.path, response.status_code, duration_ms,
-            f" user={user_id}" if user_id else "",
+        # A page the site renders for itself (delivery.internal: the read model, static
+        # publishing) is no reader's request: a refill of the archive would otherwise add a
+        # million lines from 127.0.0.1 to the access log. Kept at DEBUG, marked.
+        internal = getattr(request, "internal", False)
+        access_logger.log(
+            logging.DEBUG if internal else logging.INFO,
+            "%s%s %s %s %sms%s", "internal " if internal else "", request.method, request.path,
+            response.status_code, duration_ms, f" user={user_id}" if user_id else "",
             extra={
+                "internal": internal,
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,

@@ -1,12 +1,14 @@
 """Every request has an id, echoed to the client and on every line logged while it runs; one
 access line per request; LOG_FORMAT=json makes each line a JSON object."""
 
+import io
 import json
 import logging
 import re
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 
 from newsroom.request_log import logging_config
 from tests import factories
@@ -82,6 +84,25 @@ def test_the_access_line_names_staff_by_user_id_and_readers_by_nothing(client, c
     assert reader_line.user_id is None and reader_line.status == 200
     assert editor_line.user_id == editor.pk and editor_line.path == "/admin/"
     assert f"user={editor.pk}" in editor_line.getMessage()
+
+
+def test_pages_the_site_renders_for_itself_stay_out_of_the_readers_access_lines(client, caplog, settings):
+    """Filling the read model renders every page through the site's own stack; those renders are
+    logged at DEBUG, marked internal, so the access lines at INFO are the readers' alone."""
+    settings.NEWSROOM_READ_MODEL = True
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
+    story = factories.published_story()
+    with caplog.at_level(logging.DEBUG, logger="newsroom.access"):
+        call_command("build_read_model", stdout=io.StringIO())
+        client.get("/")
+    lines = [record for record in caplog.records if record.name == "newsroom.access"]
+    rendered = [record for record in lines if record.internal]
+    assert {record.path for record in rendered} >= {"/", story.get_absolute_url()}
+    assert all(record.levelno == logging.DEBUG for record in rendered)
+    assert rendered[0].getMessage().startswith("internal GET /")
+    (reader,) = [record for record in lines if not record.internal]
+    assert reader.levelno == logging.INFO and reader.path == "/"
+    assert reader.getMessage().startswith("GET / 200 ")
 
 
 def test_text_lines_stay_readable_and_carry_the_id(client, capsys, log_format):
