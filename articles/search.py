@@ -457,7 +457,8 @@ def _recent_bound(terms, query, using):
     expected = stories
     for _, expected in _spread(terms, query, shares, stories):
         pass
-    lists = sum(shares.get(term, _unlisted_share(shares)) for term in terms)
+    unlisted = _unlisted_share(shares)
+    lists = sum(shares.get(term, unlisted) for term in terms)
     if expected <= SHORT_LIST_STORIES or lists * expected >= DATE_WALK_ROW_COST * SEARCH_CANDIDATES:
         return None
     buckets = len(bounds) - 1
@@ -468,62 +469,54 @@ def _recent_bound(terms, query, using):
     return bounds[published - 1 - back]
 
 
-_term_statistics = {}  # database alias: (time read, {lexeme: share of stories}, stories)
-_term_statistics_lock = threading.Lock()
+_statistics = {}  # database alias: (time read, {lexeme: share of stories}, stories, [publication bounds])
+_statistics_lock = threading.Lock()
 
 
-def _term_statistics_of(using):
-    """The search vectors' most common lexemes with the share of stories each stands in, and
-    the number of stories, from PostgreSQL's statistics of the search table (ANALYZE keeps
-    them; autovacuum runs it), read at most every TERM_STATISTICS_SECONDS in each process.
-    ({}, 0) until the table is analysed."""
+def _statistics_of(using):
+    """What PostgreSQL's statistics of the search table say (ANALYZE keeps them; autovacuum runs
+    it), read in one statement at most every TERM_STATISTICS_SECONDS in each process: the
+    search vectors' most common lexemes with the share of stories each stands in, the number of
+    stories, and the histogram of the rows' publication times (ascending bounds of buckets
+    holding equal shares of the stories). ({}, 0, []) until the table is analysed."""
     now = timezone.now().timestamp()
-    read_at, shares, stories = _term_statistics.get(using, (None, None, None))
-    if read_at is not None and now - read_at < TERM_STATISTICS_SECONDS:
-        return shares, stories
-    with _term_statistics_lock:
+    cached = _statistics.get(using)
+    if cached is not None and now - cached[0] < TERM_STATISTICS_SECONDS:
+        return cached[1:]
+    with _statistics_lock:
         with connections[using].cursor() as cursor:
             # The element statistics end with three more numbers (lowest, highest, nulls).
             cursor.execute(
-                """SELECT most_common_elems::text::text[], most_common_elem_freqs,
-                    (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'articles_searchentry'::regclass)
-                FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'articles_searchentry'
-                AND attname = 'search_vector'"""
+                """SELECT v.most_common_elems::text::text[], v.most_common_elem_freqs,
+                    (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'articles_searchentry'::regclass),
+                    (SELECT p.histogram_bounds::text::timestamptz[] FROM pg_stats p
+                     WHERE p.schemaname = v.schemaname AND p.tablename = v.tablename AND p.attname = 'published_at')
+                FROM pg_stats v WHERE v.schemaname = current_schema() AND v.tablename = 'articles_searchentry'
+                AND v.attname = 'search_vector'"""
             )
             row = cursor.fetchone()
-        shares, stories = (dict(zip(row[0], row[1])), row[2]) if row and row[0] else ({}, 0)
-        _term_statistics[using] = (now, shares, stories)
+        if row and row[0]:
+            found = (dict(zip(row[0], row[1])), row[2], sorted(row[3] or []))
+        else:
+            found = ({}, 0, [])
+        _statistics[using] = (now, *found)
+    return found
+
+
+def _term_statistics_of(using):
+    """({lexeme: share of stories}, stories) of _statistics_of."""
+    shares, stories, _ = _statistics_of(using)
     return shares, stories
 
 
-_publication_bounds = {}  # database alias: (time read, [published_at histogram bounds])
-
-
 def _publication_bounds_of(using):
-    """The histogram of the search rows' publication times from PostgreSQL's statistics
-    (ascending bounds of buckets holding equal shares of the stories), read at most every
-    TERM_STATISTICS_SECONDS in each process; [] until the table is analysed."""
-    now = timezone.now().timestamp()
-    read_at, bounds = _publication_bounds.get(using, (None, None))
-    if read_at is not None and now - read_at < TERM_STATISTICS_SECONDS:
-        return bounds
-    with _term_statistics_lock:
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                """SELECT histogram_bounds::text::timestamptz[] FROM pg_stats
-                WHERE schemaname = current_schema() AND tablename = 'articles_searchentry'
-                AND attname = 'published_at'"""
-            )
-            row = cursor.fetchone()
-        bounds = sorted(row[0]) if row and row[0] else []
-        _publication_bounds[using] = (now, bounds)
-    return bounds
+    """The histogram bounds of the search rows' publication times, of _statistics_of."""
+    return _statistics_of(using)[2]
 
 
 def forget_term_statistics():
     """Read the search table's statistics again at the next search (after an ANALYZE)."""
-    _term_statistics.clear()
-    _publication_bounds.clear()
+    _statistics.clear()
 
 
 class RankedMatches:

@@ -308,6 +308,8 @@ SHARES_AT_1M_LISTED = {
     **SHARES_AT_1M, "钢城": 0.0333, "城区": 0.1241, "平阴": 0.0332, "阴县": 0.0332, "青岛": 0.088,
     "历城": 0.088, "区夜": 0.0093, "(least listed)": 0.0028,
 }
+
+
 # The histogram of publication times: 101 bounds, a day apart, the last two in the future
 # (scheduled stories), so 99 buckets hold the live stories.
 def hundredths():
