@@ -328,14 +328,14 @@ class ArticleQuerySet(models.QuerySet):
             models.Q(published_at__gte=when), models.Q(published_at__gt=when) | models.Q(pk__gt=pk)
         )
 
-    def with_neighbours(self):
-        """Annotate the previous (older) and next (newer) live story of the same section:
-        prev_row and next_row, [pk, headline, slug] or None, in the same query
-        (read through previous_story and next_story).
+    def with_neighbours(self, now=None):
+        """Annotate the previous (older) and next (newer) story of the same section live at
+        `now` (default: this moment): prev_row and next_row, [pk, headline, slug] or None, in
+        the same query (read through previous_story and next_story).
 
         One subquery per side, returning the three columns as a JSON array: PostgreSQL plans
         two index-ordered subqueries in a fraction of the time six took."""
-        same_section = Article.objects.published().filter(section_id=models.OuterRef("section_id"))
+        same_section = Article.objects.filter(live_q(now), section_id=models.OuterRef("section_id"))
         when, pk = models.OuterRef("published_at"), models.OuterRef("pk")
         older = same_section.filter(
             models.Q(published_at__lte=when), models.Q(published_at__lt=when) | models.Q(pk__lt=pk)
@@ -356,12 +356,16 @@ class ArticleQuerySet(models.QuerySet):
         """Annotate what the story page prints under the story, without a query per block:
         tag_rows [[tagged item pk, tag pk, name, slug], ...], correction_rows
         [[pk, note, created_at], ...] (None when there are none), and has_related."""
-        from django.contrib.contenttypes.models import ContentType
         from taggit.models import TaggedItem
 
+        # The content type by its natural key, not its id: the statement may be compiled once
+        # and kept (readers.views), and ids are not fixed while a test suite flushes tables.
+        meta = Article._meta
         tagged = (
             TaggedItem.objects.filter(
-                object_id=models.OuterRef("pk"), content_type=ContentType.objects.get_for_model(Article)
+                object_id=models.OuterRef("pk"),
+                content_type__app_label=meta.app_label,
+                content_type__model=meta.model_name,
             )
             .values("object_id")
             .annotate(rows=JSONList(JSONArray("pk", "tag_id", "tag__name", "tag__slug")))

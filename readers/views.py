@@ -26,6 +26,7 @@ from articles.models import (
 )
 from delivery import registry as deps
 from delivery.cache import cached_page
+from newsroom.compiled_query import CompiledQuery
 from . import most_read, reprints
 from .topics import topics_of, with_topic_rows
 from .pagination import KeysetPage
@@ -244,15 +245,22 @@ def _recommended(article):
     return chosen
 
 
-def _story_queryset():
+def _story_queryset(pk, now):
     stories = (
         Article.objects.select_related(
             "section", "outlet", "dateline_outlet", "first_review_editor", "responsible_editor", "thumbnail"
         )
-        .with_neighbours()
+        .with_neighbours(now)
         .with_story_blocks()
+        .filter(pk=pk)
+        .not_trashed()
     )
     return with_topic_rows(stories)  # the 专题 it is in, in the same query
+
+
+# The page's main statement, compiled once per database: building and compiling this queryset
+# cost more than the rest of the page's queries together (newsroom.compiled_query).
+_STORY = CompiledQuery(Article, _story_queryset, pk="integer", now="datetime")
 
 
 def _aware(value):
@@ -261,10 +269,24 @@ def _aware(value):
     return when if timezone.is_aware(when) else timezone.make_aware(when, dt_timezone.utc)
 
 
+_BYLINES = CompiledQuery(
+    Byline,
+    lambda pk: Byline.objects.filter(article_id=pk).select_related("person").order_by("position", "pk"),
+    pk="integer",
+)
+_RELATED = CompiledQuery(
+    RelatedLink,
+    lambda pk: RelatedLink.objects.filter(article_id=pk)
+    .select_related("target", "outlet", "target__outlet")
+    .order_by("position", "pk"),
+    pk="integer",
+)
+
+
 def _story_parts(article):
     """The story's bylines (one query), tags and corrections (from its own row) and live
     related links (one query, only for stories that have any)."""
-    bylines = list(Byline.objects.filter(article_id=article.pk).select_related("person").order_by("position", "pk"))
+    bylines = _BYLINES.list(pk=article.pk)
     tags = [
         Tag(pk=tag_pk, name=name, slug=slug)
         for _, tag_pk, name, slug in sorted(article.tag_rows or [], key=lambda row: row[0])
@@ -278,14 +300,8 @@ def _story_parts(article):
     )
     related = []
     if article.has_related:
-        related = [
-            link
-            for link in RelatedLink.objects.filter(article_id=article.pk)
-            .select_related("target", "outlet", "target__outlet")
-            .order_by("position", "pk")
-            # A link to a story of this site shows only while that story is live.
-            if link.target_id is None or link.target.is_live
-        ]
+        # A link to a story of this site shows only while that story is live.
+        related = [link for link in _RELATED.list(pk=article.pk) if link.target_id is None or link.target.is_live]
     return bylines, tags, corrections, related
 
 
@@ -321,7 +337,7 @@ def _json_ld(request, article, photos, bylines, corrections):
 @require_safe
 @cached_page
 def article_detail(request, pk, slug=None):
-    article = _story_queryset().filter(pk=pk).not_trashed().first()
+    article = _STORY.first(pk=pk, now=timezone.now())
     if article is None:
         raise Http404
     if article.status == Article.Status.WITHDRAWN:
