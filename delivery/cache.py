@@ -109,6 +109,16 @@ def refresh_every_page(versions=None):
     versions.delete(NEXT_SCHEDULED_KEY)
 
 
+def known_versions(keys):
+    """The versions of `keys`, or None if one was never bumped (or was evicted): then only a
+    page's build gives it one (current_versions), dated before that page began."""
+    names = {key: _version_key(key) for key in keys}
+    found = dependency_cache().get_many(list(names.values()))
+    if len(found) < len(names):
+        return None
+    return {key: found[name] for key, name in names.items()}
+
+
 def current_versions(keys, *, missing):
     """The versions of `keys`; a key never bumped (or evicted) takes the value `missing`."""
     versions_cache = dependency_cache()

@@ -122,6 +122,13 @@ def wait_seconds():
     return getattr(settings, "NEWSROOM_REPLICA_WAIT_MS", 20) / 1000
 
 
+def reads_primary():
+    """Whether reads made now go to the primary: always, except while a reader's page is built
+    on a replica (and has not written). What is kept beyond the page being built (a shared
+    fragment, delivery.fragments) is kept only from what the primary said."""
+    return ReplicaRouter().db_for_read(None) == DEFAULT_DB_ALIAS
+
+
 class ReplicaRouter:
     """Reads go to the replica chosen for the current reader's page, else to the primary;
     writes and migrations go to the primary only."""

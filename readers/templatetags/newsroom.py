@@ -4,6 +4,7 @@ import json
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -147,6 +148,27 @@ def recommended_card(item):
         '        <p class="rec-meta"><time datetime="{}">{}</time>{}</p>',
         url, item.headline, thumb, item.summary, url, item.headline, iso, short, outlet,
     )
+
+
+@register.simple_tag(takes_context=True)
+def section_nav(context):
+    """The section navigation, with the home page or the page's section marked current: one
+    block per current item, kept until a section or outlet changes (delivery.fragments)."""
+    from delivery import registry
+    from delivery.fragments import shared_block
+
+    request, section = context.get("request"), context.get("section")
+    home_current = request is not None and request.path == "/"
+    current_pk = getattr(section, "pk", None) if section else None
+
+    def render():
+        return render_to_string(
+            "includes/section_nav.html",
+            {"nav_sections": context.get("nav_sections"), "home_current": home_current, "current_pk": current_pk},
+        )
+
+    variant = f"home={int(home_current)},section={current_pk}"
+    return shared_block("section-nav", [registry.SITE], variant, render)
 
 
 @register.simple_tag
