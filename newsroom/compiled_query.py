@@ -20,8 +20,11 @@ first compiled, with the name in the message.
 """
 
 import datetime
+import itertools
+import re
 import threading
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.models.query import get_related_populators
@@ -38,6 +41,19 @@ def _adapter(kind):
     if kind == "datetime":
         return lambda connection, value: connection.ops.adapt_datetimefield_value(value)
     raise ImproperlyConfigured(f"A CompiledQuery parameter is an 'integer' or a 'datetime', not {kind!r}.")
+
+
+def prepared_statements():
+    """Whether PostgreSQL may keep this process's statements prepared on its connections. Off
+    (NEWSROOM_READ_MODEL_PREPARED=0) behind a pooler in transaction mode, which hands a
+    session's statements to whichever client comes next."""
+    return getattr(settings, "NEWSROOM_READ_MODEL_PREPARED", True)
+
+
+def _numbered(sql):
+    """Django's %s placeholders as PostgreSQL's $1, $2, ... (and its %% as %)."""
+    counter = itertools.count(1)
+    return re.sub(r"%%|%s", lambda match: "%" if match.group() == "%%" else f"${next(counter)}", sql)
 
 
 class _Statement:
@@ -71,9 +87,12 @@ class CompiledQuery:
     "integer" or "datetime". `list(**values)` runs it (on the alias the routers give for
     reading `model`) and returns the instances; `first(**values)` the first or None."""
 
-    def __init__(self, model, build, **parameters):
+    def __init__(self, model, build, *, name=None, **parameters):
         self.model = model
         self.build = build
+        # On PostgreSQL a named query is prepared once per connection and then executed: the
+        # story's statement took 2.2-3.5 ms to plan and 0.3 ms to run (EXPLAIN ANALYZE, 10k).
+        self.name = name
         self.adapters = {name: _adapter(kind) for name, kind in parameters.items()}
         self.kinds = parameters
         self._statements = {}
@@ -134,9 +153,27 @@ class CompiledQuery:
             for position in statement.positions[name]:
                 params[position] = adapted
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, params)
+            if self.name and connection.vendor == "postgresql" and prepared_statements():
+                self._execute_prepared(connection, cursor, statement, params)
+            else:
+                cursor.execute(statement.sql, params)
             rows = cursor.fetchall()
         return list(statement.instances(rows, alias))
+
+    def _execute_prepared(self, connection, cursor, statement, params):
+        # What this connection has prepared, forgotten with it: a new connection (CONN_MAX_AGE,
+        # a reconnect) has a new DB-API object and prepares again.
+        raw = connection.connection
+        kept = getattr(connection, "_newsroom_prepared", None)
+        if kept is None or kept[0] is not raw:
+            kept = connection._newsroom_prepared = (raw, {})
+        if kept[1].get(self.name) is not statement:
+            if self.name in kept[1]:
+                cursor.execute(f"DEALLOCATE {self.name}")
+            cursor.execute(f"PREPARE {self.name} AS {_numbered(statement.sql)}")
+            kept[1][self.name] = statement
+        marks = ", ".join(["%s"] * len(params))
+        cursor.execute(f"EXECUTE {self.name} ({marks})", params)
 
     def first(self, **values):
         found = self.list(**values)

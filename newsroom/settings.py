@@ -529,7 +529,8 @@ NEWSROOM_PAGE_CACHE_SECONDS = int(
 # === Read model (issue 15): every public page kept render-ready in the database
 # (delivery.read_model), rewritten when a change commits, deleted when what it shows changes, and
 # read by primary key before Django's handler. NEWSROOM_READ_MODEL=0 turns it off;
-# NEWSROOM_READ_MODEL_PREPARED=0 behind a pooler that does not keep a session's prepared statements.
+# NEWSROOM_READ_MODEL_PREPARED=0 behind a pooler that does not keep a session's prepared statements
+# (the read model's lookup, and the story page's statements: newsroom.compiled_query).
 NEWSROOM_READ_MODEL = os.environ.get("NEWSROOM_READ_MODEL", "1").strip().lower() not in ("0", "false", "no", "off")
 NEWSROOM_READ_MODEL_PREPARED = os.environ.get("NEWSROOM_READ_MODEL_PREPARED", "1").strip().lower() not in (
     "0", "false", "no", "off"

@@ -260,7 +260,7 @@ def _story_queryset(pk, now):
 
 # The page's main statement, compiled once per database: building and compiling this queryset
 # cost more than the rest of the page's queries together (newsroom.compiled_query).
-_STORY = CompiledQuery(Article, _story_queryset, pk="integer", now="datetime")
+_STORY = CompiledQuery(Article, _story_queryset, name="newsroom_story", pk="integer", now="datetime")
 
 
 def _aware(value):
@@ -272,6 +272,7 @@ def _aware(value):
 _BYLINES = CompiledQuery(
     Byline,
     lambda pk: Byline.objects.filter(article_id=pk).select_related("person").order_by("position", "pk"),
+    name="newsroom_story_bylines",
     pk="integer",
 )
 _RELATED = CompiledQuery(
@@ -279,6 +280,7 @@ _RELATED = CompiledQuery(
     lambda pk: RelatedLink.objects.filter(article_id=pk)
     .select_related("target", "outlet", "target__outlet")
     .order_by("position", "pk"),
+    name="newsroom_story_related",
     pk="integer",
 )
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article, Topic, TopicStory
@@ -88,3 +90,42 @@ def test_a_run_must_give_exactly_the_named_values():
         query.list(id=1)
     with pytest.raises(ImproperlyConfigured, match="'integer' or a 'datetime'"):
         CompiledQuery(Article, lambda when: Article.objects.all(), when="date")
+
+
+def statements_of(client, path):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return [" ".join(query["sql"].split()[:2]) for query in captured]
+
+
+@pytest.fixture
+def built_every_time(settings):
+    settings.NEWSROOM_PAGE_CACHE_SECONDS = 0
+    settings.NEWSROOM_READ_MODEL = False
+
+
+@pytest.mark.django_db(transaction=True)  # it closes the connection
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_on_postgresql_the_story_statement_is_prepared_once_per_connection(client, built_every_time):
+    section = factories.section()
+    first, second = (story_with_everything(1, section, factories.outlet()) for _ in range(2))
+    connection.close()  # a new connection has nothing prepared
+    assert "PREPARE newsroom_story" in statements_of(client, first.get_absolute_url())
+    again = statements_of(client, second.get_absolute_url())
+    assert "EXECUTE newsroom_story" in again and "PREPARE newsroom_story" not in again
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'newsroom_story%%'")
+        assert {row[0] for row in cursor.fetchall()} >= {"newsroom_story", "newsroom_story_bylines"}
+    connection.close()
+    html = client.get(second.get_absolute_url()).content.decode()  # prepared again, silently
+    assert second.headline in html
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_behind_a_pooler_in_transaction_mode_nothing_is_prepared(client, built_every_time, settings):
+    settings.NEWSROOM_READ_MODEL_PREPARED = False
+    story = factories.published_story()
+    connection.close()
+    statements = statements_of(client, story.get_absolute_url())
+    assert not any(sql.startswith(("PREPARE", "EXECUTE")) for sql in statements)
