@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from articles.models import Article, Person, Section
 from editorial import workflow
-from editorial.roles import FIRST_REVIEWER, GROUP_NAMES, REPORTER, RESPONSIBLE_EDITOR, sync_roles
+from editorial.roles import CHIEF_EDITOR, FIRST_REVIEWER, GROUP_NAMES, REPORTER, RESPONSIBLE_EDITOR, sync_roles
 from editorial.views import share_token
 from newsroom import db_router
 
@@ -413,6 +413,42 @@ def test_while_the_primary_is_unreachable_readers_still_get_pages_from_the_repli
 
         desk = editor.get(reverse("admin:articles_article_changelist"))
     assert desk.status_code == 503
+
+
+def test_a_navigation_read_from_a_lagging_replica_is_never_kept(client, newsroom, replica):
+    """The section navigation is kept per version of the site's key (delivery.fragments). A
+    section renamed while the replica lags, and the primary then unreachable: the page built
+    on the replica prints the old name, and its navigation is not kept under the new version,
+    so the next page built once the replica has caught up prints the new name."""
+    from delivery.cache import dependency_cache
+
+    assert ">本地</a>" in client.get("/sections/local/").content.decode()
+    replica.pause()
+    chief = Client()
+    chief.force_login(_person("chief", CHIEF_EDITOR))
+    renamed = chief.post(
+        reverse("admin:articles_section_change", args=[newsroom.section.pk]),
+        {"name": "本地新闻", "slug": "local", "position": "1", "fill_recommendations": "on", "_save": "1"},
+    )
+    assert renamed.status_code == 302
+    assert Section.objects.using(ALIAS).get(pk=newsroom.section.pk).name == "本地"  # behind
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with connections["default"].execute_wrapper(refuse):
+        dependency_cache().delete(db_router.FENCE_KEY)
+        with reads() as seen:
+            old = client.get(newsroom.live.get_absolute_url())
+        assert old.status_code == 200 and seen.replica and seen.primary == []
+        assert ">本地</a>" in old.content.decode()
+
+    replica.resume()
+    replica.wait_until_current()
+    with reads() as seen:
+        page = client.get(f"/people/{newsroom.person.pk}/")
+    assert page["X-Page-Cache"] == "miss" and seen.replica
+    assert ">本地新闻</a>" in page.content.decode()
 
 
 def test_with_the_read_model_on_readers_get_pages_while_the_primary_is_unreachable(client, newsroom, settings):
