@@ -109,11 +109,16 @@ def refresh_every_page(versions=None):
     versions.delete(NEXT_SCHEDULED_KEY)
 
 
+def _stored_versions(keys):
+    """({key: its name in the versions cache}, {name: version} of those stored): one read."""
+    names = {key: _version_key(key) for key in keys}
+    return names, dependency_cache().get_many(list(names.values()))
+
+
 def known_versions(keys):
     """The versions of `keys`, or None if one was never bumped (or was evicted): then only a
     page's build gives it one (current_versions), dated before that page began."""
-    names = {key: _version_key(key) for key in keys}
-    found = dependency_cache().get_many(list(names.values()))
+    names, found = _stored_versions(keys)
     if len(found) < len(names):
         return None
     return {key: found[name] for key, name in names.items()}
@@ -122,8 +127,7 @@ def known_versions(keys):
 def current_versions(keys, *, missing):
     """The versions of `keys`; a key never bumped (or evicted) takes the value `missing`."""
     versions_cache = dependency_cache()
-    names = {key: _version_key(key) for key in keys}
-    found = versions_cache.get_many(list(names.values()))
+    names, found = _stored_versions(keys)
     versions, absent = {}, {}
     for key, name in names.items():
         if name in found:

@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles.renditions import index_entry
+from delivery import registry
+from delivery.fragments import shared_block
 from editorial.photos import photo_url
 
 register = template.Library()
@@ -154,9 +156,6 @@ def recommended_card(item):
 def section_nav(context):
     """The section navigation, with the home page or the page's section marked current: one
     block per current item, kept until a section or outlet changes (delivery.fragments)."""
-    from delivery import registry
-    from delivery.fragments import shared_block
-
     request, section = context.get("request"), context.get("section")
     home_current = request is not None and request.path == "/"
     current_pk = getattr(section, "pk", None) if section else None
